@@ -1,0 +1,108 @@
+"""The model seam: messages, tool calls, replies, and the Model Protocol every backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Literal, Protocol, Sequence, runtime_checkable
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model asked for. parse_error is set when its arguments could not be read."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    raw: str = ""
+    parse_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message in the conversation sent to the model."""
+
+    role: Role
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def to_openai(self) -> dict[str, Any]:
+        """The OpenAI chat-completions dict for this message."""
+        import json
+
+        msg: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            msg["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+                }
+                for c in self.tool_calls
+            ]
+        if self.tool_call_id is not None:
+            msg["tool_call_id"] = self.tool_call_id
+        if self.name is not None and self.role == "tool":
+            msg["name"] = self.name
+        return msg
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts for one model call (cached_tokens: prompt tokens served from a prefix cache)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.cached_tokens + other.cached_tokens,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """A complete reply: visible text (tool-call markup removed), tool calls, usage and the raw text."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+    raw: str = ""
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelDelta:
+    """A streamed piece of a reply; the last one carries the assembled reply."""
+
+    text: str = ""
+    reply: ModelReply | None = None
+
+
+class ModelError(Exception):
+    """The model endpoint failed: unreachable, timed out, or answered with something unusable."""
+
+
+@runtime_checkable
+class Model(Protocol):
+    """Anything that can answer a conversation, optionally with tool calls."""
+
+    name: str
+
+    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> ModelReply:
+        """Return the whole reply at once."""
+        ...
+
+    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Iterator[ModelDelta]:
+        """Yield text deltas; the final delta has .reply set."""
+        ...

@@ -1,0 +1,1 @@
+"""Sandboxes: isolated copies of the repo with a warm tool server."""

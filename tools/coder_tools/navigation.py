@@ -1,0 +1,5 @@
+"""Placeholder, being written."""
+
+from .base import ToolSpec
+
+TOOLS: list[ToolSpec] = []

@@ -1,0 +1,136 @@
+"""The warm tool server: JSON-RPC 2.0, one JSON object per line on stdin/stdout, state kept between calls.
+
+Methods: initialize, call, patch, ping, shutdown. Tool failures come back as results with ok=false;
+JSON-RPC errors are reserved for protocol problems (bad JSON, unknown method, bad params).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from . import __version__
+from .base import ToolError, ToolResult, Workspace, WorkspaceOptions, display, elide
+from .gitops import diff_against, init_base
+from .registry import all_tools
+
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Short, model-readable description of what was wrong with the arguments."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def run_tool(ws: Workspace, name: str, arguments: Any) -> ToolResult:
+    """Validate arguments and run one tool; every failure becomes ok=False with a helpful message."""
+    tools = all_tools()
+    spec = tools.get(name)
+    if spec is None:
+        return ToolResult(ok=False, output=f"unknown tool '{name}'. Available tools: {', '.join(tools)}")
+    if not isinstance(arguments, dict):
+        return ToolResult(ok=False, output=f"arguments for {name} must be a JSON object")
+    try:
+        args = spec.args.model_validate(arguments)
+    except ValidationError as exc:
+        return ToolResult(ok=False, output=f"invalid arguments for {name}: {format_validation_error(exc)}")
+    try:
+        result = spec.run(args, ws)
+    except ToolError as exc:
+        return ToolResult(ok=False, output=str(exc))
+    except Exception as exc:  # a bug in a tool must not take the run down
+        detail = traceback.format_exc(limit=3)
+        return ToolResult(ok=False, output=f"{name} failed with an internal error: {exc!r}\n{detail}")
+    return result.model_copy(update={"output": elide(display(result.output), ws.options.output_cap)})
+
+
+class Server:
+    """Dispatches JSON-RPC requests against one workspace."""
+
+    def __init__(self) -> None:
+        self.ws: Workspace | None = None
+        self.base: str | None = None
+
+    def handle(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "ping":
+            return {"pong": True}
+        if method == "initialize":
+            root = Path(params.get("root") or os.getcwd())
+            opts = WorkspaceOptions(**params.get("options", {}))
+            self.ws = Workspace(root, opts)
+            self.base = init_base(self.ws.root)
+            tools = all_tools()
+            return {"version": __version__, "base": self.base, "tools": [t.schema() for t in tools.values()]}
+        if self.ws is None or self.base is None:
+            raise RpcError(INVALID_REQUEST, "call initialize first")
+        if method == "call":
+            name = params.get("name")
+            if not isinstance(name, str):
+                raise RpcError(INVALID_PARAMS, "params.name must be a string")
+            return run_tool(self.ws, name, params.get("arguments", {})).model_dump()
+        if method == "patch":
+            return {"patch": diff_against(self.ws.root, self.base)}
+        raise RpcError(METHOD_NOT_FOUND, f"unknown method {method}")
+
+
+def serve(stdin: IO[str], stdout: IO[str]) -> None:
+    """Read requests line by line until EOF or shutdown."""
+    server = Server()
+    for line in stdin:
+        if not line.strip():
+            continue
+        req_id: Any = None
+        try:
+            try:
+                req = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RpcError(PARSE_ERROR, f"invalid JSON: {exc}") from exc
+            if not isinstance(req, dict) or not isinstance(req.get("method"), str):
+                raise RpcError(INVALID_REQUEST, "request must be an object with a string 'method'")
+            req_id = req.get("id")
+            if req["method"] == "shutdown":
+                _send(stdout, {"jsonrpc": "2.0", "id": req_id, "result": {"bye": True}})
+                return
+            params = req.get("params") or {}
+            if not isinstance(params, dict):
+                raise RpcError(INVALID_PARAMS, "params must be an object")
+            response = {"jsonrpc": "2.0", "id": req_id, "result": server.handle(req["method"], params)}
+        except RpcError as exc:
+            response = {"jsonrpc": "2.0", "id": req_id, "error": {"code": exc.code, "message": str(exc)}}
+        except Exception as exc:
+            response = {"jsonrpc": "2.0", "id": req_id, "error": {"code": INTERNAL_ERROR, "message": repr(exc)}}
+        _send(stdout, response)
+
+
+def _send(stdout: IO[str], message: dict[str, Any]) -> None:
+    stdout.write(json.dumps(message, ensure_ascii=True) + "\n")
+    stdout.flush()
+
+
+def main() -> None:
+    # Keep the protocol stream clean: anything a tool prints by accident goes to stderr.
+    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    proto_in = os.fdopen(0, "r", encoding="utf-8", errors="surrogateescape")
+    serve(proto_in, proto_out)
+
+
+if __name__ == "__main__":
+    main()
