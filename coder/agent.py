@@ -1,0 +1,267 @@
+"""The agent loop: plan, then tool calls in a sandbox until submit or a limit, reported as a stream of events."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from coder_tools.base import ToolResult, WorkspaceOptions
+from coder_tools.registry import all_tools
+from coder_tools.server import format_validation_error
+from pydantic import ValidationError
+
+from . import conversation as conv
+from .config import Config
+from .events import (Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted,
+                     RunStatus, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
+from .models.base import Message, Model, ModelError, ModelReply, ToolCall, Usage
+from .prompts import render
+from .repeats import RepeatTracker
+from .sandboxes.base import Sandbox, SandboxError, SandboxSession
+from .task import Task
+from .trajectory import TrajectoryWriter, default_trajectory_dir
+
+
+@dataclass
+class _RunState:
+    """Mutable bookkeeping of one run."""
+
+    started: float = field(default_factory=time.monotonic)
+    steps: int = 0
+    usage: Usage = field(default_factory=Usage)
+    plan_revision: int = 0
+    baseline: dict[str, str] = field(default_factory=dict)
+    final: dict[str, Any] | None = None
+    submitted: bool = False
+    submit_pushed_back: bool = False
+    summary: str = ""
+    status: RunStatus | None = None
+    message: str = ""
+    format_errors: int = 0
+    needs_change: bool = True
+
+
+class _Stop(Exception):
+    """Ends the loop with a status."""
+
+    def __init__(self, status: RunStatus, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class Agent:
+    """Runs one task at a time; every surface consumes the events run() yields."""
+
+    def __init__(self, model: Model, sandbox: Sandbox, config: Config, trajectory_dir: Path | None = None) -> None:
+        self.model = model
+        self.sandbox = sandbox
+        self.config = config
+        self.tools = all_tools()
+        self.schemas = [spec.schema() for spec in self.tools.values()]
+        self.trajectory_dir = trajectory_dir or Path(config.trajectory_dir or default_trajectory_dir())
+        self.trajectory_path: Path | None = None
+
+    def run(self, task: Task) -> Iterator[Event]:
+        """Yield the run's events; the last one is always RunFinished. Every event also goes to the trajectory."""
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        self.trajectory_path = self.trajectory_dir / f"{run_id}.jsonl"
+        writer = TrajectoryWriter(self.trajectory_path)
+        try:
+            for event in self._run(task, run_id, writer):
+                writer.event(event)
+                yield event
+        finally:
+            writer.close()
+
+    def _run(self, task: Task, run_id: str, writer: TrajectoryWriter) -> Iterator[Event]:
+        cfg = self.config
+        state = _RunState()
+        yield RunStarted(run_id, task.title, self.model.name, self.sandbox.name, str(task.repo.resolve()),
+                         cfg.limits.model_dump())
+        options = WorkspaceOptions(test_command=cfg.tests.command or task.test_command,
+                                   bash_timeout=cfg.sandbox.bash_timeout, output_cap=cfg.sandbox.output_cap)
+        patch = ""
+        try:
+            with self.sandbox.open(task.repo, options) as session:
+                yield from self._loop(task, session, state, writer)
+                if state.final is None:
+                    yield from self._final_tests(session, state)
+                patch = session.patch()
+        except KeyboardInterrupt:
+            state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
+        except ModelError as exc:
+            state.status, state.message = "error", f"model error: {exc}"
+        except SandboxError as exc:
+            state.status, state.message = "error", f"sandbox error: {exc}"
+        yield self._finished(state, patch)
+
+    def _loop(self, task: Task, session: SandboxSession, state: _RunState, writer: TrajectoryWriter) -> Iterator[Event]:
+        cfg = self.config
+        baseline_line = None
+        if cfg.agent.baseline_tests:
+            result = session.call("run_tests", {})
+            if result.ok:
+                state.baseline = dict(result.data.get("tests", {}))
+                baseline_line = conv.test_summary(result.data)
+                yield self._tests_event("baseline", result.data)
+        state.needs_change = bool(task.issue) or bool(conv.failing_ids(state.baseline))
+        tools_for_model = self.schemas if cfg.agent.tool_format == "native" else []
+        messages = conv.opening_messages(task, cfg, self.schemas, baseline_line)
+        repeats = RepeatTracker(cfg.agent.repeat_hint_after, cfg.agent.repeat_give_up_after)
+        try:
+            while True:
+                limit = self._limit_reached(state)
+                if limit is not None:
+                    yield limit
+                    raise _Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g})")
+                state.steps += 1
+                writer.request(state.steps, [m.to_openai() for m in messages], [t["function"]["name"] for t in tools_for_model])
+                reply = yield from self._ask(messages, tools_for_model, state)
+                writer.response(state.steps, reply.raw)
+                if state.steps == 1 and (steps := conv.parse_plan(reply.text)):
+                    state.plan_revision += 1
+                    yield PlanUpdated(steps, state.plan_revision)
+                messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
+                if not reply.tool_calls:
+                    yield from self._no_tool_call(messages, state)
+                    continue
+                state.format_errors = 0
+                for call in reply.tool_calls:
+                    observation = yield from self._execute(call, session, state, repeats)
+                    messages.append(Message("tool", observation, tool_call_id=call.id, name=call.name))
+                    if state.submitted:
+                        raise _Stop(*self._verdict(state))
+        except _Stop as stop:
+            state.status, state.message = stop.status, stop.message
+
+    def _ask(self, messages: list[Message], tools: list[dict[str, Any]], state: _RunState) -> Iterator[Event]:
+        """One model call (streamed when configured); yields TextStreamed and ModelReplied, returns the reply."""
+        began = time.monotonic()
+        reply: ModelReply | None = None
+        if self.config.agent.stream:
+            for delta in self.model.stream(messages, tools):
+                if delta.text:
+                    yield TextStreamed(state.steps, delta.text)
+                if delta.reply is not None:
+                    reply = delta.reply
+            if reply is None:
+                raise ModelError("the model stream ended without a reply")
+        else:
+            reply = self.model.complete(messages, tools)
+        state.usage = state.usage + reply.usage
+        calls = tuple({"id": c.id, "name": c.name, "arguments": c.arguments, "parse_error": c.parse_error}
+                      for c in reply.tool_calls)
+        yield ModelReplied(state.steps, reply.text, calls, reply.usage.prompt_tokens, reply.usage.completion_tokens,
+                           reply.usage.cached_tokens, round(time.monotonic() - began, 3))
+        return reply
+
+    def _no_tool_call(self, messages: list[Message], state: _RunState) -> Iterator[Event]:
+        state.format_errors += 1
+        problem = "Your reply did not contain a tool call."
+        yield ToolCallRejected(state.steps, "", problem)
+        if state.format_errors >= self.config.agent.repeat_give_up_after:
+            raise _Stop("stuck", f"the model replied {state.format_errors} times in a row without a tool call")
+        messages.append(Message("user", render(self.config.prompts.format_error, problem=problem, tool_names=list(self.tools))))
+
+    def _execute(self, call: ToolCall, session: SandboxSession, state: _RunState, repeats: RepeatTracker) -> Iterator[Event]:
+        """Validate and run one call; yields its events and returns the observation text for the model."""
+        problem = self._reject_reason(call)
+        if problem is not None:
+            yield ToolCallRejected(state.steps, call.name, problem)
+            result = ToolResult(ok=False, output=problem)
+        else:
+            yield ToolStarted(state.steps, call.id, call.name, call.arguments)
+            began = time.monotonic()
+            result = session.call(call.name, call.arguments)
+            yield ToolFinished(state.steps, call.id, call.name, result.ok, result.output, round(time.monotonic() - began, 3))
+            result = yield from self._side_events(call, result, session, state)
+        hint = None
+        if call.name != "submit":
+            check = repeats.record(call.name, call.arguments, result.ok and problem is None)
+            if check.verdict == "give_up":
+                raise _Stop("stuck", f"the model repeated the same {call.name} call {check.count} times")
+            if check.verdict == "hint":
+                hint = render(self.config.prompts.repeat_hint, count=check.count, failing=check.failing, name=call.name)
+                yield HintGiven(state.steps, f"{call.name} repeated {check.count} times")
+        return conv.observation(result, self.config.agent.observation_cap, hint)
+
+    def _reject_reason(self, call: ToolCall) -> str | None:
+        if call.parse_error:
+            return f"Your tool call could not be read: {call.parse_error}. Send valid JSON arguments."
+        spec = self.tools.get(call.name)
+        if spec is None:
+            return f"Unknown tool '{call.name}'. Available tools: {', '.join(self.tools)}."
+        try:
+            spec.args.model_validate(call.arguments)
+        except ValidationError as exc:
+            return f"Invalid arguments for {call.name}: {format_validation_error(exc)}."
+        return None
+
+    def _side_events(self, call: ToolCall, result: ToolResult, session: SandboxSession, state: _RunState) -> Iterator[Event]:
+        """Events that follow from a tool's result; returns the result the model should see."""
+        data = result.data
+        if call.name == "edit_file" and result.ok and data.get("diff"):
+            yield FileEdited(state.steps, str(data.get("path", "")), str(data["diff"]))
+        elif call.name == "update_plan" and result.ok:
+            state.plan_revision += 1
+            yield PlanUpdated(tuple(data.get("steps", ())), state.plan_revision)
+        elif call.name == "run_tests" and result.ok and "runner" in data:
+            yield self._tests_event("step", data)
+        elif call.name == "submit" and result.ok:
+            state.summary = str(data.get("summary", ""))
+            yield from self._final_tests(session, state)
+            final = state.final or {}
+            failing = final.get("failed", 0) + final.get("errors", 0) if final.get("ran") else 0
+            if failing and not state.submit_pushed_back and state.steps < self.config.limits.max_steps:
+                state.submit_pushed_back, state.final = True, None
+                failures = "\n".join(f"- {f['id']}: {f.get('message', '')[:200]}" for f in final.get("failures", [])[:10])
+                text = render(self.config.prompts.submit_check, reason=f"{failing} test(s) still fail", failures=failures)
+                return ToolResult(ok=False, output=text)
+            state.submitted = True
+        return result
+
+    def _final_tests(self, session: SandboxSession, state: _RunState) -> Iterator[Event]:
+        result = session.call("run_tests", {})
+        state.final = {"ran": result.ok, **result.data}
+        if result.ok:
+            yield self._tests_event("final", result.data)
+
+    @staticmethod
+    def _tests_event(phase: Any, data: dict[str, Any]) -> TestsRan:
+        return TestsRan(phase, str(data.get("runner", "")), str(data.get("command", "")), int(data.get("passed", 0)),
+                        int(data.get("failed", 0)), int(data.get("errors", 0)), int(data.get("skipped", 0)),
+                        dict(data.get("tests", {})))
+
+    def _verdict(self, state: _RunState) -> tuple[RunStatus, str]:
+        final = state.final or {}
+        if not final.get("ran"):
+            return "resolved", "submitted; no test runner was found, so the change is untested"
+        failing = int(final.get("failed", 0)) + int(final.get("errors", 0))
+        if failing:
+            return "not_resolved", f"submitted with {failing} test(s) still failing"
+        return "resolved", "submitted and all tests pass"
+
+    def _limit_reached(self, state: _RunState) -> LimitReached | None:
+        limits = self.config.limits
+        elapsed = time.monotonic() - state.started
+        if state.steps >= limits.max_steps:
+            return LimitReached("steps", state.steps, limits.max_steps)
+        if state.usage.total_tokens >= limits.max_tokens:
+            return LimitReached("tokens", state.usage.total_tokens, limits.max_tokens)
+        if elapsed >= limits.max_wall_seconds:
+            return LimitReached("wall_time", round(elapsed, 1), limits.max_wall_seconds)
+        return None
+
+    def _finished(self, state: _RunState, patch: str) -> RunFinished:
+        final = state.final or {}
+        f2p, still, p2f = conv.compare_outcomes(state.baseline, dict(final.get("tests", {})))
+        status = state.status or "not_resolved"
+        message = state.message
+        if status == "resolved" and not patch.strip() and state.needs_change:
+            status, message = "not_resolved", "submitted without changing anything"
+        return RunFinished(status, message, patch, state.steps, round(time.monotonic() - state.started, 3),
+                           state.usage.prompt_tokens, state.usage.completion_tokens, state.usage.cached_tokens,
+                           f2p, still, p2f, state.summary)

@@ -1,0 +1,194 @@
+"""The `coder` command line: fix, replay. Exit codes: 0 resolved, 1 not resolved, 2 usage/configuration error,
+130 interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+
+from . import __version__
+from .agent import Agent
+from .apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
+from .config import Config, ConfigError, load_config
+from .events import RunFinished
+from .factories import build_model, choose_sandbox
+from .render import JsonRenderer, RichRenderer
+from .task import Task
+from .trajectory import read_events
+
+EXIT_RESOLVED, EXIT_NOT_RESOLVED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coder", description="A Qwen-Coder agent that fixes bugs in a sandbox.")
+    parser.add_argument("--version", action="version", version=f"coder {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    fix = sub.add_parser("fix", help="fix an issue (or, with no text, make the failing tests pass)")
+    fix.add_argument("issue", nargs="?", help="the issue text")
+    fix.add_argument("--issue-file", type=Path, help="read the issue text from a file")
+    fix.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default: current directory)")
+    apply = fix.add_mutually_exclusive_group()
+    apply.add_argument("--yes", "-y", action="store_true", help="apply the patch to the working tree without asking")
+    apply.add_argument("--branch", metavar="NAME", help="commit the patch on a new branch NAME (working tree untouched)")
+    fix.add_argument("--stash", action="store_true", help="with --yes: back up uncommitted changes with git stash first")
+    fix.add_argument("--json", action="store_true", help="print the event stream as JSON lines on stdout")
+    fix.add_argument("--model", dest="model_name", help="model name at the endpoint")
+    fix.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    fix.add_argument("--provider", choices=["openai_compat", "local"])
+    fix.add_argument("--sandbox", choices=["auto", "local", "docker"])
+    fix.add_argument("--test-command", help="the command that runs the tests")
+    fix.add_argument("--max-steps", type=int)
+    fix.add_argument("--max-tokens", type=int)
+    fix.add_argument("--max-seconds", type=float)
+    fix.add_argument("--no-stream", action="store_true", help="do not stream model text")
+
+    replay = sub.add_parser("replay", help="re-render a trajectory file")
+    replay.add_argument("file", type=Path)
+    replay.add_argument("--json", action="store_true", help="print the events as JSON lines")
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "model.name": args.model_name,
+        "model.base_url": args.base_url,
+        "model.provider": args.provider,
+        "sandbox.kind": args.sandbox,
+        "tests.command": args.test_command,
+        "limits.max_steps": args.max_steps,
+        "limits.max_tokens": args.max_tokens,
+        "limits.max_wall_seconds": args.max_seconds,
+        "agent.stream": False if args.no_stream else None,
+    }
+
+
+def _issue_text(args: argparse.Namespace) -> str | None:
+    if args.issue and args.issue_file:
+        raise UsageError("give the issue as text or with --issue-file, not both")
+    if args.issue_file:
+        try:
+            return args.issue_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read issue file {args.issue_file}: {exc}") from exc
+    if args.issue is not None and not args.issue.strip():
+        raise UsageError("the issue text is empty")
+    return args.issue
+
+
+def _check_repo(repo: Path) -> Path:
+    if not repo.is_dir():
+        raise UsageError(f"{repo} is not a directory")
+    if not is_git_toplevel(repo):
+        raise UsageError(f"{repo.resolve()} is not the top of a git repository; coder works on git checkouts so every "
+                         "change stays reviewable (run `git init` first, or pass --repo)")
+    return repo.resolve()
+
+
+def _ask_apply(console: Console) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    answer = console.input("[bold]Apply this patch to your working tree?[/] [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: Console, task: Task) -> None:
+    """Apply or commit the patch when the user accepted; otherwise say where it is."""
+    if not final.patch.strip():
+        return
+    if args.branch:
+        sha = commit_on_branch(repo, final.patch, args.branch, f"coder: {task.title}\n\n{final.summary}".strip())
+        console.print(f"[green]committed on branch {args.branch}[/] ({sha[:10]}); your working tree was not touched")
+    elif args.yes or (not args.json and _ask_apply(console)):
+        backup = apply_to_worktree(repo, final.patch, stash=args.stash)
+        if backup:
+            console.print(f"[yellow]your previous changes are backed up as stash '{backup}'[/]")
+        console.print("[green]patch applied to the working tree[/]")
+    else:
+        console.print("[dim]patch not applied; rerun with --yes or --branch NAME, or `git apply` the saved patch[/]")
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    console = Console(stderr=True, highlight=False)
+    issue = _issue_text(args)
+    if args.stash and not args.yes:
+        raise UsageError("--stash only makes sense with --yes")
+    repo = _check_repo(args.repo)
+    config: Config = load_config(repo, _flags(args))
+    if args.yes and not args.stash and is_dirty(repo):
+        raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
+    model = build_model(config.model)
+    sandbox, warning = choose_sandbox(config.sandbox.kind)
+    if warning:
+        console.print(f"[yellow]warning: {warning}[/]")
+    task = Task(repo=repo, issue=issue, test_command=config.tests.command)
+    agent = Agent(model, sandbox, config)
+    renderer = JsonRenderer() if args.json else RichRenderer(console)
+    final: RunFinished | None = None
+    for event in agent.run(task):
+        renderer(event)
+        if isinstance(event, RunFinished):
+            final = event
+    assert final is not None
+    patch_file = agent.trajectory_path.with_suffix(".patch") if agent.trajectory_path else None
+    if patch_file and final.patch.strip():
+        patch_file.write_text(final.patch, encoding="utf-8", errors="surrogateescape")
+    if not args.json:
+        renderer.show_patch(final.patch)  # type: ignore[union-attr]
+        console.print(f"[dim]trajectory: {agent.trajectory_path}" + (f"\npatch: {patch_file}" if final.patch.strip() else "") + "[/]")
+    if final.status == "interrupted":
+        return EXIT_INTERRUPTED
+    if final.status == "error":
+        console.print(f"[red]error:[/] {final.message}")
+        return EXIT_USAGE
+    _deliver(args, repo, final, console, task)
+    return EXIT_RESOLVED if final.status == "resolved" else EXIT_NOT_RESOLVED
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise UsageError(f"no such trajectory file: {args.file}")
+    console = Console(highlight=False)
+    renderer = JsonRenderer() if args.json else RichRenderer(console)
+    try:
+        events = list(read_events(args.file))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{args.file} is not a coder trajectory: {exc}") from exc
+    if not events:
+        raise UsageError(f"{args.file} holds no events")
+    for event in events:
+        renderer(event)
+    final = events[-1]
+    if isinstance(final, RunFinished) and isinstance(renderer, RichRenderer):
+        renderer.show_patch(final.patch)
+    return EXIT_RESOLVED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "fix":
+            return cmd_fix(args)
+        return cmd_replay(args)
+    except (UsageError, ConfigError, ApplyError) as exc:
+        print(f"coder: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("coder: interrupted; nothing was applied", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Renderers for the event stream: live rich output for terminals and JSON lines for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any, Callable
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.text import Text
+
+from .events import (EVENT_TYPES, Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished,
+                     RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted, to_dict)
+
+
+def _short_args(arguments: dict[str, Any], width: int = 70) -> str:
+    parts = []
+    for key, value in arguments.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        text = text.replace("\n", "⏎")
+        parts.append(f"{key}={text[:40] + '…' if len(text) > 40 else text}")
+    joined = ", ".join(parts)
+    return joined[:width] + ("…" if len(joined) > width else "")
+
+
+class RichRenderer:
+    """Human-readable progress: the plan, one line per tool call, tokens and elapsed time."""
+
+    def __init__(self, console: Console | None = None, show_text: bool = True) -> None:
+        self.console = console or Console(stderr=True, highlight=False)
+        self.show_text = show_text
+        self._handlers: dict[str, Callable[[Any], None]] = {
+            "run_started": self._run_started,
+            "plan_updated": self._plan_updated,
+            "text_streamed": self._text_streamed,
+            "model_replied": self._model_replied,
+            "tool_call_rejected": self._tool_call_rejected,
+            "tool_started": self._tool_started,
+            "tool_finished": self._tool_finished,
+            "file_edited": self._file_edited,
+            "tests_ran": self._tests_ran,
+            "hint_given": self._hint_given,
+            "limit_reached": self._limit_reached,
+            "run_finished": self._run_finished,
+        }
+        self._tokens = 0
+        self._streaming = False
+
+    @property
+    def handled_types(self) -> set[str]:
+        return set(self._handlers)
+
+    def __call__(self, event: Event) -> None:
+        self._handlers[event.type](event)
+
+    def _end_stream(self) -> None:
+        if self._streaming:
+            self.console.print()
+            self._streaming = False
+
+    def _run_started(self, e: RunStarted) -> None:
+        self.console.print(f"[bold]coder[/] {e.task!r}  [dim]model={e.model} sandbox={e.sandbox} run={e.run_id}[/]")
+
+    def _plan_updated(self, e: PlanUpdated) -> None:
+        self._end_stream()
+        title = "Plan" if e.revision == 1 else f"Plan (revision {e.revision})"
+        self.console.print(f"[bold cyan]{title}[/]")
+        for number, step in enumerate(e.steps, 1):
+            self.console.print(f"  {number}. {step}")
+
+    def _text_streamed(self, e: TextStreamed) -> None:
+        if self.show_text:
+            self.console.print(Text(e.text, style="dim"), end="")
+            self._streaming = True
+
+    def _model_replied(self, e: ModelReplied) -> None:
+        self._end_stream()
+        self._tokens += e.prompt_tokens + e.completion_tokens
+        cache = f", {e.cached_tokens} cached" if e.cached_tokens else ""
+        self.console.print(f"[dim]step {e.step}: {e.prompt_tokens}+{e.completion_tokens} tokens{cache}, {e.seconds:.1f}s "
+                           f"(total {self._tokens})[/]")
+
+    def _tool_call_rejected(self, e: ToolCallRejected) -> None:
+        self.console.print(f"  [yellow]✗ rejected {e.name or 'reply'}[/]: {e.reason[:120]}")
+
+    def _tool_started(self, e: ToolStarted) -> None:
+        pass  # the finished line carries the outcome; keeps one line per call
+
+    def _tool_finished(self, e: ToolFinished) -> None:
+        mark = "[green]✓[/]" if e.ok else "[red]✗[/]"
+        first = e.output.strip().splitlines()[0][:90] if e.output.strip() else ""
+        self.console.print(f"  {mark} {e.name} [dim]{e.seconds:.2f}s[/] {escape(first)}")
+
+    def _file_edited(self, e: FileEdited) -> None:
+        added = sum(1 for line in e.diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
+        removed = sum(1 for line in e.diff.splitlines() if line.startswith("-") and not line.startswith("---"))
+        self.console.print(f"    [magenta]edited {e.path}[/] [green]+{added}[/] [red]-{removed}[/]")
+
+    def _tests_ran(self, e: TestsRan) -> None:
+        color = "green" if e.failed + e.errors == 0 else "red"
+        self.console.print(f"  [{color}]tests ({e.phase}): {e.passed} passed, {e.failed} failed, {e.errors} errors, "
+                           f"{e.skipped} skipped[/] [dim]{e.command}[/]")
+
+    def _hint_given(self, e: HintGiven) -> None:
+        self.console.print(f"  [yellow]hint: {e.reason}[/]")
+
+    def _limit_reached(self, e: LimitReached) -> None:
+        self.console.print(f"[yellow]limit reached: {e.limit} ({e.value:g} of {e.maximum:g})[/]")
+
+    def _run_finished(self, e: RunFinished) -> None:
+        self._end_stream()
+        color = {"resolved": "green", "not_resolved": "yellow"}.get(e.status, "red")
+        self.console.print(f"[bold {color}]{e.status}[/]: {e.message}")
+        if e.fail_to_pass:
+            self.console.print(f"  fail→pass: {', '.join(e.fail_to_pass)}")
+        if e.still_failing:
+            self.console.print(f"  [red]still failing: {', '.join(e.still_failing[:10])}[/]")
+        if e.pass_to_fail:
+            self.console.print(f"  [red]broken by the change: {', '.join(e.pass_to_fail[:10])}[/]")
+        self.console.print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
+                           f"({e.cached_tokens} cached), {e.elapsed:.1f}s[/]")
+
+    def show_patch(self, patch: str) -> None:
+        if patch.strip():
+            self.console.print(Syntax(patch, "diff", theme="ansi_dark", word_wrap=True))
+        else:
+            self.console.print("[dim](no changes)[/]")
+
+
+class JsonRenderer:
+    """One JSON object per event per line, on stdout."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    @property
+    def handled_types(self) -> set[str]:
+        return set(EVENT_TYPES)
+
+    def __call__(self, event: Event) -> None:
+        self.stream.write(json.dumps(to_dict(event), ensure_ascii=False) + "\n")
+        self.stream.flush()

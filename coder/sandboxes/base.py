@@ -1,0 +1,48 @@
+"""The sandbox seam: put a copy of the repo somewhere isolated, start the tool server there, hand back a session."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+
+from coder_tools.base import ToolResult, WorkspaceOptions
+
+__all__ = ["Sandbox", "SandboxSession", "SandboxError", "ToolResult", "WorkspaceOptions"]
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (could not start, tool server died or hung); tool errors are results instead."""
+
+
+@runtime_checkable
+class SandboxSession(Protocol):
+    """A live sandbox with its warm tool server. Close it (or use it as a context manager) when done."""
+
+    name: str
+
+    def call(self, name: str, arguments: dict[str, Any], timeout: float | None = None) -> ToolResult:
+        """Run one tool in the sandbox."""
+        ...
+
+    def patch(self) -> str:
+        """The workspace's changes since the start, as a git patch."""
+        ...
+
+    def close(self) -> None:
+        """Stop the tool server and remove the sandbox; safe to call twice."""
+        ...
+
+    def __enter__(self) -> "SandboxSession": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """Factory for sessions: one per run."""
+
+    name: str
+
+    def open(self, repo: Path, options: WorkspaceOptions) -> SandboxSession:
+        """Copy REPO (tracked and untracked-not-ignored files) in and start the tool server."""
+        ...

@@ -1,0 +1,77 @@
+"""Test helpers shipped in the library: ScriptedModel replays a fixed list of replies through the real agent loop."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence, Union
+
+from .models.base import Message, ModelDelta, ModelReply, ToolCall, Usage
+
+__all__ = ["ScriptedModel", "ScriptError", "call", "reply"]
+
+Step = Union[ModelReply, str, Callable[[Sequence[Message]], ModelReply]]
+
+
+class ScriptError(AssertionError):
+    """The script ran out, or was left unconsumed."""
+
+
+def call(name: str, _id: str | None = None, **arguments: Any) -> ToolCall:
+    """A well-formed tool call for scripts."""
+    return ToolCall(id=_id or f"call_{name}", name=name, arguments=arguments, raw=json.dumps({"name": name, "arguments": arguments}))
+
+
+def reply(text: str = "", *calls: ToolCall, prompt_tokens: int = 100, completion_tokens: int = 20) -> ModelReply:
+    """A scripted reply with optional native tool calls."""
+    return ModelReply(
+        text=text,
+        tool_calls=tuple(calls),
+        usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+        raw=text + "".join(f"\n<tool_call>\n{c.raw}\n</tool_call>" for c in calls),
+        finish_reason="tool_calls" if calls else "stop",
+    )
+
+
+@dataclass
+class ScriptedModel:
+    """Answers each model call with the next scripted step and records what it was sent.
+
+    A step is a ModelReply, a plain string (raw text, parsed for tool calls like a real endpoint's text), or a
+    function of the messages. Running out of steps raises ScriptError; call ``assert_consumed()`` at the end.
+    """
+
+    steps: list[Step]
+    name: str = "scripted"
+    calls: list[list[Message]] = field(default_factory=list)
+    tools_seen: list[list[str]] = field(default_factory=list)
+
+    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> ModelReply:
+        self.calls.append(list(messages))
+        self.tools_seen.append([t["function"]["name"] for t in tools])
+        if len(self.calls) > len(self.steps):
+            raise ScriptError(f"ScriptedModel ran out of steps: call #{len(self.calls)} but only {len(self.steps)} scripted")
+        step = self.steps[len(self.calls) - 1]
+        if callable(step) and not isinstance(step, ModelReply):
+            return step(messages)
+        if isinstance(step, str):
+            from .models.toolcall_parser import parse_tool_calls
+
+            text, parsed = parse_tool_calls(step)
+            return ModelReply(text=text, tool_calls=tuple(parsed), usage=Usage(100, 20), raw=step)
+        return step
+
+    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Iterator[ModelDelta]:
+        result = self.complete(messages, tools)
+        text = result.text
+        for i in range(0, len(text), 16):
+            yield ModelDelta(text=text[i : i + 16])
+        yield ModelDelta(reply=result)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.steps) - len(self.calls)
+
+    def assert_consumed(self) -> None:
+        if self.remaining:
+            raise ScriptError(f"ScriptedModel has {self.remaining} unconsumed step(s)")
