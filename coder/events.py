@@ -93,6 +93,7 @@ class FileEdited:
 
 @dataclass(frozen=True)
 class TestsRan:
+    __test__: ClassVar[bool] = False  # not a pytest test class
     type: ClassVar[str] = "tests_ran"
     phase: TestPhase
     runner: str

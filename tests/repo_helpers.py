@@ -1,0 +1,30 @@
+"""Helpers shared by tests: git with a fixed identity and byte-level snapshots of a tree."""
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in REPO with a fixed identity; return stdout."""
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def tree_snapshot(root: Path) -> dict[str, str]:
+    """Every path under ROOT (the .git directory included) mapped to a hash of its bytes or link target."""
+    snap: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames) + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                snap[rel] = "link:" + os.readlink(path)
+            else:
+                snap[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return snap

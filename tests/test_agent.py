@@ -1,0 +1,209 @@
+"""The real agent loop driven by a scripted model on a real sandbox: events, limits, repeats, malformed calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coder.agent import Agent
+from coder.config import Config
+from coder.events import (FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, TestsRan,
+                          ToolCallRejected, ToolFinished)
+from coder.models.base import Message, ModelError, ModelReply, ToolCall
+from coder.sandboxes.local import LocalSandbox
+from coder.task import Task
+from coder.testing import ScriptedModel, call, reply
+
+from repo_helpers import tree_snapshot
+
+FIX = call("edit_file", path="calc.py", command="replace", old="return a - b", new="return a + b")
+
+
+def run_agent(repo: Path, steps: list[Any], tmp_path: Path, **overrides: Any) -> tuple[list[Any], ScriptedModel, Agent]:
+    config = Config.model_validate(overrides)
+    model = ScriptedModel(steps)
+    agent = Agent(model, LocalSandbox(), config, trajectory_dir=tmp_path / "traj")
+    events = list(agent.run(Task(repo=repo, issue="add() returns the wrong result")))
+    return events, model, agent
+
+
+def of(events: list[Any], kind: type) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def last_observation(model: ScriptedModel, call_index: int) -> str:
+    """The last message sent to the model on its CALL_INDEX-th call."""
+    return model.calls[call_index][-1].content
+
+
+def test_full_fix_resolves_and_reports_fail_to_pass(buggy_repo: Path, tmp_path: Path) -> None:
+    before = tree_snapshot(buggy_repo)
+    steps = [
+        reply("Plan:\n1. Read calc.py\n2. Fix add\n3. Run the tests", call("view_file", path="calc.py")),
+        reply("", FIX),
+        reply("", call("run_tests")),
+        reply("", call("submit", summary="add now adds")),
+    ]
+    events, model, agent = run_agent(buggy_repo, steps, tmp_path)
+    model.assert_consumed()
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert final.status == "resolved", final.message
+    assert final.fail_to_pass == ("tests/test_calc.py::test_add",)
+    assert final.still_failing == () and final.pass_to_fail == ()
+    assert "+    return a + b" in final.patch and final.summary == "add now adds"
+    assert of(events, PlanUpdated)[0].steps == ("Read calc.py", "Fix add", "Run the tests")
+    assert [e.path for e in of(events, FileEdited)] == ["calc.py"]
+    assert [e.phase for e in of(events, TestsRan)] == ["baseline", "step", "final"]
+    assert final.steps == 4 and final.prompt_tokens == 400
+    assert tree_snapshot(buggy_repo) == before  # the user's repo is untouched
+
+    records = [json.loads(line) for line in agent.trajectory_path.read_text().splitlines()]  # type: ignore[union-attr]
+    kinds = {r["kind"] for r in records}
+    assert kinds == {"event", "request", "response"}
+    first_request = next(r for r in records if r["kind"] == "request")
+    assert first_request["messages"][0]["role"] == "system" and "edit_file" in first_request["tools"]
+    assert records[-1]["event"]["type"] == "run_finished"
+
+
+def test_tool_schemas_are_sent_and_system_prompt_has_agents_md(make_repo: Any, tmp_path: Path) -> None:
+    repo = make_repo({"AGENTS.md": "Always use tabs.\n", "a.py": "x = 1\n"})
+    events, model, _ = run_agent(repo, [reply("1. nothing to do", call("submit"))], tmp_path)
+    assert "Always use tabs." in model.calls[0][0].content
+    assert {"view_file", "edit_file", "grep", "run_tests", "bash", "submit", "update_plan"} <= set(model.tools_seen[0])
+
+
+def test_malformed_unknown_and_invalid_calls_go_back_as_observations(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [
+        reply("1. try things", ToolCall("c1", "view_file", {}, raw="{", parse_error="Expecting value")),
+        reply("", call("teleport", where="mars")),
+        reply("", call("view_file", path="calc.py", colour="blue")),
+        "I think the bug is in add.",  # no tool call at all
+        reply("", FIX),
+        reply("", call("submit")),
+    ]
+    events, model, _ = run_agent(buggy_repo, steps, tmp_path)
+    model.assert_consumed()
+    rejected = of(events, ToolCallRejected)
+    assert [r.name for r in rejected] == ["view_file", "teleport", "view_file", ""]
+    assert "could not be read" in last_observation(model, 1)
+    assert "Unknown tool 'teleport'" in last_observation(model, 2) and "view_file" in last_observation(model, 2)
+    assert "colour" in last_observation(model, 3)
+    assert "did not contain a tool call" in last_observation(model, 4)
+    assert events[-1].status == "resolved"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_call>\n{"name": "edit_file", "arguments": {"path": "calc.py", "command": "replace", "old": "return a - b", "new": "return a + b"}}\n</tool_call>',
+        '```json\n{"name": "edit_file", "arguments": {"path": "calc.py", "command": "replace", "old": "return a - b", "new": "return a + b"}}\n```',
+        "<tool_call>\n<function=edit_file>\n<parameter=path>calc.py</parameter>\n<parameter=command>replace</parameter>\n"
+        "<parameter=old>return a - b</parameter>\n<parameter=new>return a + b</parameter>\n</function>\n</tool_call>",
+    ],
+    ids=["hermes", "fenced-json", "qwen3-xml"],
+)
+def test_text_tool_calls_are_executed(buggy_repo: Path, tmp_path: Path, text: str) -> None:
+    events, _, _ = run_agent(buggy_repo, [text, reply("", call("submit"))], tmp_path)
+    assert events[-1].status == "resolved", events[-1].message
+    assert not of(events, ToolCallRejected)
+
+
+def test_repeated_failing_call_gets_a_hint_then_gives_up(buggy_repo: Path, tmp_path: Path) -> None:
+    bad = call("edit_file", path="calc.py", command="replace", old="return a * 7", new="x")
+    events, model, _ = run_agent(buggy_repo, [reply("", bad)] * 4, tmp_path)
+    model.assert_consumed()
+    assert len(of(events, HintGiven)) >= 1
+    assert "same call" in last_observation(model, 2)
+    assert events[-1].status == "stuck"
+    assert of(events, TestsRan)[-1].phase == "final"  # tests still run before finishing
+
+
+def test_step_limit(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [reply("", call("view_file", path="calc.py", start_line=i + 1)) for i in range(2)]
+    events, _, _ = run_agent(buggy_repo, steps, tmp_path, limits={"max_steps": 2})
+    assert of(events, LimitReached)[0].limit == "steps"
+    assert events[-1].status == "limit_reached"
+
+
+def test_token_limit(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [reply("", call("view_file", path="calc.py"), prompt_tokens=600)]
+    events, _, _ = run_agent(buggy_repo, steps, tmp_path, limits={"max_tokens": 500})
+    assert of(events, LimitReached)[0].limit == "tokens"
+
+
+def test_wall_time_limit(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [reply("", call("bash", command="sleep 0.3"))]
+    events, _, _ = run_agent(buggy_repo, steps, tmp_path, limits={"max_wall_seconds": 0.2}, agent={"baseline_tests": False})
+    assert of(events, LimitReached)[0].limit == "wall_time"
+
+
+def test_long_output_is_elided_head_and_tail(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [reply("", call("bash", command="seq 1 100000")), reply("", FIX), reply("", call("submit"))]
+    _, model, _ = run_agent(buggy_repo, steps, tmp_path, agent={"observation_cap": 1000})
+    seen = last_observation(model, 1)
+    assert "elided" in seen and seen.startswith("1\n") and "100000" in seen and len(seen) < 1500
+
+
+def test_submit_with_failing_tests_is_pushed_back_once(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [reply("", call("submit")), reply("", call("submit"))]
+    events, model, _ = run_agent(buggy_repo, steps, tmp_path)
+    assert "still fail" in last_observation(model, 1)
+    assert events[-1].status == "not_resolved"
+    assert events[-1].still_failing == ("tests/test_calc.py::test_add",)
+
+
+def test_model_error_ends_the_run_cleanly(buggy_repo: Path, tmp_path: Path) -> None:
+    def boom(messages: Any) -> ModelReply:
+        raise ModelError("cannot reach model endpoint http://127.0.0.1:9/v1: connection refused")
+
+    before = tree_snapshot(buggy_repo)
+    events, _, _ = run_agent(buggy_repo, [reply("", call("view_file", path="calc.py")), boom], tmp_path)
+    assert events[-1].status == "error" and "connection refused" in events[-1].message
+    assert tree_snapshot(buggy_repo) == before
+
+
+def test_interrupt_mid_run_cleans_up(buggy_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+
+    def interrupt(messages: Any) -> ModelReply:
+        raise KeyboardInterrupt
+
+    before = tree_snapshot(buggy_repo)
+    events, _, _ = run_agent(buggy_repo, [reply("", FIX), interrupt], tmp_path)
+    assert events[-1].status == "interrupted"
+    assert tree_snapshot(buggy_repo) == before
+    assert list((tmp_path / "tmp").iterdir()) == []  # the sandbox copy is gone
+
+
+def test_update_plan_emits_revision(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [reply("1. look", call("update_plan", steps=["fix add", "test"])), reply("", FIX), reply("", call("submit"))]
+    events, _, _ = run_agent(buggy_repo, steps, tmp_path)
+    plans = of(events, PlanUpdated)
+    assert [p.revision for p in plans] == [1, 2] and plans[1].steps == ("fix add", "test")
+
+
+def test_scripted_model_fails_loudly(buggy_repo: Path, tmp_path: Path) -> None:
+    from coder.testing import ScriptError
+
+    with pytest.raises(ScriptError, match="ran out"):
+        run_agent(buggy_repo, [reply("", call("view_file", path="calc.py"))], tmp_path, limits={"max_steps": 5})
+    model = ScriptedModel([reply("x"), reply("y")])
+    model.complete([Message("user", "hi")], [])
+    with pytest.raises(ScriptError, match="unconsumed"):
+        model.assert_consumed()
+
+
+def test_events_are_frozen(buggy_repo: Path, tmp_path: Path) -> None:
+    events, _, _ = run_agent(buggy_repo, [reply("", call("submit"))] * 2, tmp_path, agent={"baseline_tests": False})
+    with pytest.raises(Exception):
+        events[0].task = "x"  # type: ignore[misc]
+    assert all(isinstance(e.type, str) for e in events)
+    assert of(events, ModelReplied) and of(events, ToolFinished)
