@@ -28,3 +28,8 @@ def tree_snapshot(root: Path) -> dict[str, str]:
             else:
                 snap[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return snap
+
+
+def worktree_snapshot(root: Path) -> dict[str, str]:
+    """The working tree's bytes plus the index and HEAD; new git objects and refs are allowed to appear."""
+    return {k: v for k, v in tree_snapshot(root).items() if not k.startswith(".git/") or k in (".git/index", ".git/HEAD")}

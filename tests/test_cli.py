@@ -1,0 +1,176 @@
+"""The `coder` command end to end: a real subprocess, a real git repo and a scripted OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
+
+from fake_openai_server import FakeOpenAIServer, completion, native_call, text_stream  # noqa: E402
+from repo_helpers import git, tree_snapshot, worktree_snapshot  # noqa: E402
+
+EDIT = {"path": "calc.py", "command": "replace", "old": "return a - b", "new": "return a + b"}
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment whose cache and temp dirs live in tmp_path (so leftovers can be checked)."""
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "home").mkdir()
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("CODER_")}
+    return {**keep, "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+            "TMPDIR": str(tmp_path / "tmp"), "CODER_SANDBOX__KIND": "local"}
+
+
+def coder(*args: str, cwd: Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "coder.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def script_fix(server: FakeOpenAIServer) -> None:
+    server.reply(completion("Plan:\n1. Fix add\n2. Submit", tool_calls=[native_call("c1", "edit_file", EDIT)],
+                            usage={"prompt_tokens": 900, "completion_tokens": 40}))
+    server.reply(completion("", tool_calls=[native_call("c2", "submit", {"summary": "add adds"})],
+                            usage={"prompt_tokens": 1000, "completion_tokens": 10}))
+
+
+def test_fix_yes_applies_patch(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str]) -> None:
+    script_fix(server)
+    proc = coder("fix", "add() subtracts", "--yes", "--no-stream", "--base-url", server.base_url, cwd=buggy_repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "return a + b" in (buggy_repo / "calc.py").read_text()
+    assert "resolved" in proc.stderr and "Fix add" in proc.stderr
+    trajectories = list((Path(env["XDG_CACHE_HOME"]) / "coder" / "trajectories").glob("*.jsonl"))
+    assert len(trajectories) == 1
+    replay = coder("replay", str(trajectories[0]), cwd=buggy_repo, env=env)
+    assert replay.returncode == 0 and "resolved" in replay.stdout and "edit_file" in replay.stdout
+
+
+def test_fix_streams_and_prints_json_events(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str]) -> None:
+    before = tree_snapshot(buggy_repo)
+    call = '<tool_call>\n{"name": "edit_file", "arguments": ' + json.dumps(EDIT) + "}\n</tool_call>"
+    server.stream(text_stream(["1. Fix add\n", call[:30], call[30:]]))
+    server.stream(text_stream(['<tool_call>{"name": "submit", "arguments": {}}</tool_call>']))
+    proc = coder("fix", "add() subtracts", "--json", "--base-url", server.base_url, cwd=buggy_repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    types = [e["type"] for e in events]
+    assert types[0] == "run_started" and types[-1] == "run_finished" and "text_streamed" in types
+    assert events[-1]["status"] == "resolved" and events[-1]["fail_to_pass"] == ["tests/test_calc.py::test_add"]
+    assert tree_snapshot(buggy_repo) == before  # --json without --yes applies nothing
+
+
+def test_fix_branch_commits_without_touching_the_tree(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str]) -> None:
+    (buggy_repo / "notes.txt").write_text("uncommitted work\n")
+    (buggy_repo / "calc.py").write_text((buggy_repo / "calc.py").read_text() + "# local edit\n")
+    before = worktree_snapshot(buggy_repo)
+    script_fix(server)
+    proc = coder("fix", "add() subtracts", "--branch", "coder/fix-add", "--no-stream", "--base-url", server.base_url,
+                 cwd=buggy_repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert worktree_snapshot(buggy_repo) == before
+    assert git(buggy_repo, "branch", "--show-current").strip() == "main"
+    assert "return a + b" in git(buggy_repo, "show", "coder/fix-add:calc.py")
+
+
+def test_dirty_tree_is_refused_with_yes(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str]) -> None:
+    (buggy_repo / "calc.py").write_text("# my work\n")
+    before = tree_snapshot(buggy_repo)
+    proc = coder("fix", "x", "--yes", "--base-url", server.base_url, cwd=buggy_repo, env=env)
+    assert proc.returncode == 2 and "uncommitted changes" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert tree_snapshot(buggy_repo) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "setup", "message"),
+    [
+        (["fix", "x", "--issue-file", "issue.md"], None, "not both"),
+        (["fix", "--issue-file", "missing.md"], None, "cannot read issue file"),
+        (["fix", "   "], None, "issue text is empty"),
+        (["fix", "x"], ".coder.toml", "unknown setting 'modle'"),
+        (["fix", "x", "--stash"], None, "--stash only makes sense with --yes"),
+        (["replay", "nope.jsonl"], None, "no such trajectory file"),
+        (["replay", "calc.py"], None, "not a coder trajectory"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(buggy_repo: Path, env: dict[str, str], args: list[str], setup: str | None,
+                                           message: str) -> None:
+    if setup == ".coder.toml":
+        (buggy_repo / ".coder.toml").write_text('[modle]\nname = "x"\n')
+    before = tree_snapshot(buggy_repo)
+    proc = coder(*args, cwd=buggy_repo, env={**env, "CODER_MODEL__BASE_URL": "http://127.0.0.1:9/v1"})
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert tree_snapshot(buggy_repo) == before
+
+
+def test_not_a_git_repo(tmp_path: Path, env: dict[str, str]) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = coder("fix", "x", cwd=plain, env=env)
+    assert proc.returncode == 2 and "not the top of a git repository" in proc.stderr
+
+
+def test_endpoint_down(buggy_repo: Path, env: dict[str, str]) -> None:
+    proc = coder("fix", "x", "--base-url", "http://127.0.0.1:9/v1", cwd=buggy_repo, env=env)
+    assert proc.returncode == 2 and "127.0.0.1:9" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("failure", ["garbage", "slow", "500"])
+def test_endpoint_misbehaving_mid_run(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str], failure: str) -> None:
+    if failure == "garbage":
+        server.garbage()
+    elif failure == "slow":
+        server.slow(5)
+    else:
+        server.error(500)
+    before = tree_snapshot(buggy_repo)
+    proc = coder("fix", "x", "--no-stream", "--base-url", server.base_url, cwd=buggy_repo,
+                 env={**env, "CODER_MODEL__TIMEOUT": "1", "CODER_MODEL__MAX_RETRIES": "0"})
+    assert proc.returncode == 2, proc.stderr
+    assert "model error" in proc.stderr
+    assert tree_snapshot(buggy_repo) == before
+
+
+def test_ctrl_c_mid_run(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str], tmp_path: Path) -> None:
+    server.slow(60)
+    before = tree_snapshot(buggy_repo)
+    proc = subprocess.Popen([sys.executable, "-m", "coder.cli", "fix", "x", "--base-url", server.base_url],
+                            cwd=buggy_repo, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.requests, "the model was never called"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert tree_snapshot(buggy_repo) == before
+    assert list((tmp_path / "tmp").iterdir()) == []  # the sandbox copy was removed
+
+
+def test_no_command_prints_help(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = coder(cwd=tmp_path, env=env)
+    assert proc.returncode == 2 and "fix" in proc.stderr
+
+
+def test_json_usage_error_still_one_line(buggy_repo: Path, env: dict[str, Any]) -> None:
+    proc = coder("fix", "x", "--max-steps", "0", "--base-url", "http://127.0.0.1:9/v1", cwd=buggy_repo, env=env)
+    assert proc.returncode == 2 and "max_steps" in proc.stderr
