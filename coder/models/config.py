@@ -1,0 +1,52 @@
+"""Model configuration: endpoint, model name, and Qwen's recommended sampling presets."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ModelConfig", "PRESETS", "Preset"]
+
+Preset = Literal["qwen2.5-coder", "qwen3-coder", "none"]
+
+# Sampling recommended by Qwen (checked with the search tool):
+# - Qwen2.5-Coder-*-Instruct: generation_config.json of Qwen/Qwen2.5-Coder-32B-Instruct
+#   {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05} (seen via a verbatim copy at
+#   huggingface.co/ai-team-20/qwen3-coder-480b-3, commit 1f0ca89, "Add generation_config.json from Qwen/...").
+# - Qwen3-Coder: model card "Best Practices": temperature=0.7, top_p=0.8, top_k=20, repetition_penalty=1.05
+#   (https://huggingface.co/Qwen/Qwen3-Coder-30B-A3B-Instruct; echoed by LM Studio's recommended preset).
+PRESETS: dict[str, dict[str, float | int]] = {
+    "qwen2.5-coder": {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05},
+    "qwen3-coder": {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05},
+    "none": {},
+}
+
+
+class ModelConfig(BaseModel):
+    """Which model to talk to and how to sample from it (None overrides mean: use the preset's value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["openai_compat", "local"] = "openai_compat"
+    base_url: str = "http://127.0.0.1:8080/v1"
+    api_key: str | None = None
+    name: str = "qwen2.5-coder"
+    preset: Preset = "qwen2.5-coder"
+    temperature: float | None = Field(default=None, ge=0)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    top_k: int | None = Field(default=None, ge=0)
+    repetition_penalty: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    native_tools: bool = True
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+
+    def sampling(self) -> dict[str, Any]:
+        """Effective sampling parameters: the preset, with any explicit overrides applied."""
+        values: dict[str, Any] = dict(PRESETS[self.preset])
+        for key in ("temperature", "top_p", "top_k", "repetition_penalty", "max_tokens"):
+            override = getattr(self, key)
+            if override is not None:
+                values[key] = override
+        return values
