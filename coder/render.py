@@ -61,14 +61,14 @@ class RichRenderer:
             self._streaming = False
 
     def _run_started(self, e: RunStarted) -> None:
-        self.console.print(f"[bold]coder[/] {e.task!r}  [dim]model={e.model} sandbox={e.sandbox} run={e.run_id}[/]")
+        self.console.print(f"[bold]coder[/] {escape(repr(e.task))}  [dim]model={escape(e.model)} sandbox={escape(e.sandbox)} run={escape(e.run_id)}[/]")
 
     def _plan_updated(self, e: PlanUpdated) -> None:
         self._end_stream()
         title = "Plan" if e.revision == 1 else f"Plan (revision {e.revision})"
         self.console.print(f"[bold cyan]{title}[/]")
         for number, step in enumerate(e.steps, 1):
-            self.console.print(f"  {number}. {step}")
+            self.console.print(f"  {number}. {escape(step)}")
 
     def _text_streamed(self, e: TextStreamed) -> None:
         if self.show_text:
@@ -83,7 +83,7 @@ class RichRenderer:
                            f"(total {self._tokens})[/]")
 
     def _tool_call_rejected(self, e: ToolCallRejected) -> None:
-        self.console.print(f"  [yellow]✗ rejected {e.name or 'reply'}[/]: {e.reason[:120]}")
+        self.console.print(f"  [yellow]✗ rejected {escape(e.name or 'reply')}[/]: {escape(e.reason[:120])}")
 
     def _tool_started(self, e: ToolStarted) -> None:
         pass  # the finished line carries the outcome; keeps one line per call
@@ -91,20 +91,20 @@ class RichRenderer:
     def _tool_finished(self, e: ToolFinished) -> None:
         mark = "[green]✓[/]" if e.ok else "[red]✗[/]"
         first = e.output.strip().splitlines()[0][:90] if e.output.strip() else ""
-        self.console.print(f"  {mark} {e.name} [dim]{e.seconds:.2f}s[/] {escape(first)}")
+        self.console.print(f"  {mark} {escape(e.name)} [dim]{e.seconds:.2f}s[/] {escape(first)}")
 
     def _file_edited(self, e: FileEdited) -> None:
         added = sum(1 for line in e.diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in e.diff.splitlines() if line.startswith("-") and not line.startswith("---"))
-        self.console.print(f"    [magenta]edited {e.path}[/] [green]+{added}[/] [red]-{removed}[/]")
+        self.console.print(f"    [magenta]edited {escape(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
 
     def _tests_ran(self, e: TestsRan) -> None:
         color = "green" if e.failed + e.errors == 0 else "red"
         self.console.print(f"  [{color}]tests ({e.phase}): {e.passed} passed, {e.failed} failed, {e.errors} errors, "
-                           f"{e.skipped} skipped[/] [dim]{e.command}[/]")
+                           f"{e.skipped} skipped[/] [dim]{escape(e.command)}[/]")
 
     def _hint_given(self, e: HintGiven) -> None:
-        self.console.print(f"  [yellow]hint: {e.reason}[/]")
+        self.console.print(f"  [yellow]hint: {escape(e.reason)}[/]")
 
     def _limit_reached(self, e: LimitReached) -> None:
         self.console.print(f"[yellow]limit reached: {e.limit} ({e.value:g} of {e.maximum:g})[/]")
@@ -112,13 +112,13 @@ class RichRenderer:
     def _run_finished(self, e: RunFinished) -> None:
         self._end_stream()
         color = {"resolved": "green", "not_resolved": "yellow"}.get(e.status, "red")
-        self.console.print(f"[bold {color}]{e.status}[/]: {e.message}")
+        self.console.print(f"[bold {color}]{e.status}[/]: {escape(e.message)}")
         if e.fail_to_pass:
-            self.console.print(f"  fail→pass: {', '.join(e.fail_to_pass)}")
+            self.console.print(f"  fail→pass: {escape(', '.join(e.fail_to_pass))}")
         if e.still_failing:
-            self.console.print(f"  [red]still failing: {', '.join(e.still_failing[:10])}[/]")
+            self.console.print(f"  [red]still failing: {escape(', '.join(e.still_failing[:10]))}[/]")
         if e.pass_to_fail:
-            self.console.print(f"  [red]broken by the change: {', '.join(e.pass_to_fail[:10])}[/]")
+            self.console.print(f"  [red]broken by the change: {escape(', '.join(e.pass_to_fail[:10]))}[/]")
         self.console.print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
                            f"({e.cached_tokens} cached), {e.elapsed:.1f}s[/]")
 
