@@ -74,6 +74,26 @@ def apply_to_worktree(path: Path, patch: str, stash: bool = False) -> str | None
     return backup
 
 
+FALLBACK_IDENTITY = {"user.name": "coder", "user.email": "coder@localhost"}
+
+
+def _fallback_identity(repo: git.Repo) -> list[str]:
+    """["user.name=coder", "user.email=coder@localhost"] (for `git -c`), whichever is unset, when git has no identity."""
+    try:
+        repo.git.var("GIT_AUTHOR_IDENT")
+        repo.git.var("GIT_COMMITTER_IDENT")
+        return []
+    except git.GitCommandError:
+        pass
+    options: list[str] = []
+    for key, value in FALLBACK_IDENTITY.items():
+        try:
+            repo.git.config("--get", key)
+        except git.GitCommandError:
+            options.append(f"{key}={value}")
+    return options
+
+
 def commit_on_branch(path: Path, patch: str, branch: str, message: str) -> str:
     """Commit PATCH on a new branch made from HEAD, without touching the working tree. Returns the commit sha."""
     if not patch.strip():
@@ -105,7 +125,7 @@ def commit_on_branch(path: Path, patch: str, branch: str, message: str) -> str:
                                  f"{exc.stderr.strip().removeprefix('stderr: ')}") from exc
             wt.git.apply("--binary", str(patch_file))
             wt.git.add("-A")
-            wt.git.commit("-q", "--no-verify", "-m", message)
+            wt.git(c=_fallback_identity(wt)).commit("-q", "--no-verify", "-m", message)
             sha = wt.head.commit.hexsha
         except BaseException:
             repo.git.worktree("remove", "--force", str(worktree))
