@@ -108,8 +108,8 @@ class Agent:
                 baseline_line = conv.test_summary(result.data)
                 yield self._tests_event("baseline", result.data)
         state.needs_change = bool(task.issue) or bool(conv.failing_ids(state.baseline))
-        tools_for_model = self.schemas if cfg.agent.tool_format == "native" else []
         messages = conv.opening_messages(task, cfg, self.schemas, baseline_line)
+        tool_format = cfg.agent.tool_format
         repeats = RepeatTracker(cfg.agent.repeat_hint_after, cfg.agent.repeat_give_up_after)
         try:
             while True:
@@ -118,6 +118,10 @@ class Agent:
                     yield limit
                     raise _Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g})")
                 state.steps += 1
+                if tool_format == "native" and getattr(self.model, "sends_tools", True) is False:
+                    tool_format = "text"  # the server refused native tools: describe them in the prompt instead
+                    messages[0] = conv.system_message(task, cfg, self.schemas, tool_format)
+                tools_for_model = self.schemas if tool_format == "native" else []
                 writer.request(state.steps, [m.to_openai() for m in messages], [t["function"]["name"] for t in tools_for_model])
                 reply = yield from self._ask(messages, tools_for_model, state)
                 writer.response(state.steps, reply.raw)

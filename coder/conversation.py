@@ -18,16 +18,21 @@ _PLAN_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+?)\s*$")
 _FILE_LIST_LIMIT = 60
 
 
-def opening_messages(task: Task, config: Config, tools: list[dict[str, Any]], baseline: str | None) -> list[Message]:
-    """System prompt (with AGENTS.md/CODER.md) and the task message."""
+def system_message(task: Task, config: Config, tools: list[dict[str, Any]], tool_format: str) -> Message:
+    """The system prompt, with AGENTS.md/CODER.md and, for the text format, the tool descriptions."""
     instructions = project_instructions(task.repo)
-    system = render(
+    return Message("system", render(
         config.prompts.system,
-        tool_format=config.agent.tool_format,
+        tool_format=tool_format,
         tools=tools,
         project_instructions=instructions[1] if instructions else "",
         project_instructions_file=instructions[0] if instructions else "",
-    )
+    ))
+
+
+def opening_messages(task: Task, config: Config, tools: list[dict[str, Any]], baseline: str | None) -> list[Message]:
+    """System prompt and the task message."""
+    system = system_message(task, config, tools, config.agent.tool_format)
     files = repo_files(task.repo)
     user = render(
         config.prompts.task,
@@ -36,7 +41,7 @@ def opening_messages(task: Task, config: Config, tools: list[dict[str, Any]], ba
         files_truncated=len(files) > _FILE_LIST_LIMIT,
         baseline=baseline or "",
     )
-    return [Message("system", system), Message("user", user)]
+    return [system, Message("user", user)]
 
 
 def parse_plan(text: str) -> tuple[str, ...]:

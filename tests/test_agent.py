@@ -207,3 +207,16 @@ def test_events_are_frozen(buggy_repo: Path, tmp_path: Path) -> None:
         events[0].task = "x"  # type: ignore[misc]
     assert all(isinstance(e.type, str) for e in events)
     assert of(events, ModelReplied) and of(events, ToolFinished)
+
+
+def test_text_tool_format_when_the_server_refuses_native_tools(buggy_repo: Path, tmp_path: Path) -> None:
+    class NoToolsModel(ScriptedModel):
+        sends_tools = False
+
+    model = NoToolsModel([reply("1. fix", FIX), reply("", call("submit"))])
+    agent = Agent(model, LocalSandbox(), Config(), trajectory_dir=tmp_path / "traj")
+    events = list(agent.run(Task(repo=buggy_repo, issue="add() subtracts")))
+    assert events[-1].status == "resolved"
+    assert model.tools_seen[0] == []  # no schemas through the API...
+    system = model.calls[0][0].content
+    assert "<tool_call>" in system and "edit_file" in system  # ...they are described in the prompt
