@@ -46,19 +46,23 @@ _PY_LOCATION = re.compile(r"^\S.*:\d+: ")
 
 
 def _pytest_note(message: str, text: str) -> str:
-    """The assertion message plus the 'file:line: in func' and 'E ...' lines of a --tb=short traceback."""
-    lines = [message.strip()] if message.strip() else []
+    """The assertion message, then each 'file:line: in func' of a --tb=short traceback with its source
+    line, then any 'E ...' lines the message does not already say."""
+    msg = [ln for ln in message.splitlines() if ln.strip()][:6]
+    seen = {ln.strip() for ln in msg}
     body = text.splitlines()
-    relevant = [ln for ln in body if ln.startswith("E ") or _PY_LOCATION.match(ln)]
-    if not relevant:
-        relevant = body[-6:]
-    seen = {ln.strip() for ln in lines}
-    for ln in relevant:
-        key = ln[2:].strip() if ln.startswith("E ") else ln.strip()
-        if key not in seen:
-            lines.append(ln)
-            seen.add(key)
-    return compact(lines)
+    extra: list[str] = []
+    for i, ln in enumerate(body):
+        if _PY_LOCATION.match(ln):
+            extra.append(ln)
+            if i + 1 < len(body) and body[i + 1].startswith(" "):
+                extra.append(body[i + 1])
+        elif ln.startswith("E ") and ln[1:].strip() and ln[1:].strip() not in seen:
+            extra.append(ln)
+            seen.add(ln[1:].strip())
+    if not msg and not extra:
+        extra = body[-6:]
+    return compact(msg + extra)
 
 
 def _pytest_path(dotted: str, root: Path, file_attr: str) -> tuple[str, list[str]]:

@@ -1,0 +1,1 @@
+"""eventlog: parse and summarise events from the regional collectors."""

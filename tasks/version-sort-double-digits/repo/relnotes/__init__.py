@@ -1,0 +1,1 @@
+"""relnotes: build release notes from tagged versions."""
