@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import git
 
@@ -111,30 +112,41 @@ def commit_on_branch(path: Path, patch: str, branch: str, message: str) -> str:
         raise ApplyError("the repository has no commits yet; make a first commit before using --branch") from exc
     tmp = Path(tempfile.mkdtemp(prefix="coder-branch-"))
     worktree = tmp / "worktree"
+    quiet = ["core.hooksPath=/dev/null", "commit.gpgsign=false"]  # the user's hooks and signing stay out of it
     try:
-        repo.git.worktree("add", "--quiet", "--no-checkout", "-b", branch, str(worktree), "HEAD")
-        created = True
+        repo.git(c=quiet).worktree("add", "--quiet", "-b", branch, str(worktree), "HEAD")
         try:
             wt = git.Repo(worktree)
-            wt.git.checkout("--quiet", branch)
+            options = quiet + _fallback_identity(wt)
+
+            def wt_git(name: str, *args: str) -> str:
+                # GitPython's git(c=...) applies to the next command only, so set the options on every call.
+                return str(getattr(wt.git(c=options), name)(*args))
+
             patch_file = _write_patch(patch, tmp)
             try:
-                wt.git.apply("--check", "--binary", str(patch_file))
+                wt_git("apply", "--check", "--binary", str(patch_file))
             except git.GitCommandError as exc:
                 raise ApplyError("the patch does not apply to HEAD (it may depend on uncommitted changes): "
                                  f"{exc.stderr.strip().removeprefix('stderr: ')}") from exc
-            wt.git.apply("--binary", str(patch_file))
-            wt.git.add("-A")
-            wt.git(c=_fallback_identity(wt)).commit("-q", "--no-verify", "-m", message)
+            wt_git("apply", "--binary", str(patch_file))
+            wt_git("add", "-A")
+            wt_git("commit", "-q", "--no-verify", "-m", message)
             sha = wt.head.commit.hexsha
         except BaseException:
-            repo.git.worktree("remove", "--force", str(worktree))
-            repo.git.branch("-D", branch)
-            created = False
+            _quietly(repo.git.worktree, "remove", "--force", str(worktree))
+            _quietly(repo.git.branch, "-D", branch)
             raise
-        if created:
-            repo.git.worktree("remove", "--force", str(worktree))
+        repo.git.worktree("remove", "--force", str(worktree))
         return sha
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        repo.git.worktree("prune")
+        _quietly(repo.git.worktree, "prune")
+
+
+def _quietly(command: Any, *args: str) -> None:
+    """Best-effort cleanup that must not hide the error being handled."""
+    try:
+        command(*args)
+    except git.GitCommandError:
+        pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from pathlib import Path
@@ -97,15 +96,8 @@ def file_layers(repo: Path) -> list[tuple[str, dict[str, Any]]]:
     return layers
 
 
-def _parse_env_value(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
 def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    """CODER_SECTION__KEY=value (e.g. CODER_MODEL__BASE_URL); values are JSON when they parse as JSON."""
+    """CODER_SECTION__KEY=value (e.g. CODER_MODEL__BASE_URL); the raw text is converted by each field's type."""
     layer: dict[str, Any] = {}
     for key, raw in environ.items():
         if not key.startswith("CODER_") or "__" not in key:
@@ -114,7 +106,7 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
         node = layer
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = _parse_env_value(raw)
+        node[path[-1]] = raw
     return layer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -10,9 +11,14 @@ import jinja2
 from .resources import resource_dir
 
 
+def _plain_json(value: Any) -> str:
+    """JSON as a model should read it (jinja's own tojson escapes ' < > & for HTML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resource_dir("prompts"))),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
@@ -20,6 +26,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    env.filters["tojson"] = _plain_json
+    return env
 
 
 def render(template: str, **context: Any) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-from repo_helpers import git, tree_snapshot  # noqa: E402
+from repo_helpers import BUGGY_REPO, git, tree_snapshot  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -34,13 +34,6 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
         return repo
 
     return _make
-
-
-BUGGY_REPO = {
-    "calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n",
-    "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
-    ".gitignore": "build/\n",
-}
 
 
 @pytest.fixture

@@ -33,3 +33,10 @@ def tree_snapshot(root: Path) -> dict[str, str]:
 def worktree_snapshot(root: Path) -> dict[str, str]:
     """The working tree's bytes plus the index and HEAD; new git objects and refs are allowed to appear."""
     return {k: v for k, v in tree_snapshot(root).items() if not k.startswith(".git/") or k in (".git/index", ".git/HEAD")}
+
+
+BUGGY_REPO = {
+    "calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n",
+    "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
+    ".gitignore": "build/\n",
+}

@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from coder.apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty
-from tests.conftest import BUGGY_REPO, git, tree_snapshot
+from repo_helpers import BUGGY_REPO, git, tree_snapshot
 
 FIXED_CALC = BUGGY_REPO["calc.py"].replace("a - b", "a + b")
 WORKTREE_FILE = "NOTES.txt"
@@ -263,3 +263,24 @@ def test_commit_on_branch_identity_from_environment(repo: Path, fix_patch: str, 
     sha = commit_on_branch(repo, fix_patch, "coder/fix-add", "Fix add")
     assert plain_git(repo, "log", "-1", "--format=%an <%ae>", sha).strip() == "Env User <env@example.com>"
 
+
+
+def test_branch_commit_runs_no_user_hooks(tmp_path: Path) -> None:
+    """The temporary worktree must not trigger the user's post-checkout or commit hooks."""
+    repo = tmp_path / "hooked"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "t")
+    git(repo, "config", "user.email", "t@example.com")
+    (repo / "a.txt").write_text("one\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "init")
+    marker = tmp_path / "hook-ran"
+    for hook in ("post-checkout", "pre-commit", "commit-msg", "post-commit"):
+        path = repo / ".git" / "hooks" / hook
+        path.write_text(f"#!/bin/sh\necho {hook} >> {marker}\n")
+        path.chmod(0o755)
+    patch = "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n"
+    commit_on_branch(repo, patch, "coder/hooks", "msg")
+    assert not marker.exists()
+    assert git(repo, "show", "coder/hooks:a.txt") == "two\n"

@@ -133,8 +133,6 @@ def test_missing_variable_in_a_taken_branch_raises() -> None:
         render("task.j2", **task_context)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: jinja's tojson is HTML-safe, so the text-format tool list shows "
-                   "' < > & as \\u0027 \\u003c \\u003e \\u0026 (43 times with the live tools); use a plain json.dumps filter")
 def test_text_format_schemas_are_not_html_escaped() -> None:
     tool = {"type": "function", "function": {"name": "grep", "description": "d", "parameters": {
         "type": "object", "properties": {"pattern": {"type": "string", "description": "e.g. 'a<b' & 'c>d'"}}}}}

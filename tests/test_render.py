@@ -14,7 +14,7 @@ from rich.console import Console
 from coder import render
 from coder.events import EVENT_TYPES, Event, ToolFinished, event_from_dict
 from coder.render import JsonRenderer, RichRenderer
-from tests.test_trajectory import SAMPLES
+from test_trajectory import SAMPLES
 
 MARKUP = "[red]x[/] [/] [bold]y [link=http://e.com]z[/link] \\[w] [unclosed"
 
@@ -123,28 +123,26 @@ def test_markup_in_tool_output_is_literal(output: str) -> None:
     assert "second line" not in shown
 
 
-# Every text field the rich renderer prints. Those marked xfail are interpolated into markup without escaping:
-# a "[/]" crashes the renderer with MarkupError and "[red]x[/]" is swallowed (e.g. pytest ids like test_f[a-b]).
-_UNESCAPED = pytest.mark.xfail(strict=True, raises=Exception,
-                               reason="bug in coder/render.py: field not passed through rich.markup.escape")
+# Every text field the rich renderer prints must be escaped: a "[/]" would crash the renderer with MarkupError and
+# "[red]x[/]" would be swallowed (e.g. pytest ids like test_f[a-b]).
 DISPLAYED_FIELDS = [
-    pytest.param("run_started", "task", marks=_UNESCAPED),
-    pytest.param("run_started", "model", marks=_UNESCAPED),
-    pytest.param("run_started", "sandbox", marks=_UNESCAPED),
-    pytest.param("run_started", "run_id", marks=_UNESCAPED),
-    pytest.param("plan_updated", "steps", marks=_UNESCAPED),
+    pytest.param("run_started", "task"),
+    pytest.param("run_started", "model"),
+    pytest.param("run_started", "sandbox"),
+    pytest.param("run_started", "run_id"),
+    pytest.param("plan_updated", "steps"),
     pytest.param("text_streamed", "text"),
-    pytest.param("tool_call_rejected", "name", marks=_UNESCAPED),
-    pytest.param("tool_call_rejected", "reason", marks=_UNESCAPED),
-    pytest.param("tool_finished", "name", marks=_UNESCAPED),
+    pytest.param("tool_call_rejected", "name"),
+    pytest.param("tool_call_rejected", "reason"),
+    pytest.param("tool_finished", "name"),
     pytest.param("tool_finished", "output"),
-    pytest.param("file_edited", "path", marks=_UNESCAPED),
-    pytest.param("tests_ran", "command", marks=_UNESCAPED),
-    pytest.param("hint_given", "reason", marks=_UNESCAPED),
-    pytest.param("run_finished", "message", marks=_UNESCAPED),
-    pytest.param("run_finished", "fail_to_pass", marks=_UNESCAPED),
-    pytest.param("run_finished", "still_failing", marks=_UNESCAPED),
-    pytest.param("run_finished", "pass_to_fail", marks=_UNESCAPED),
+    pytest.param("file_edited", "path"),
+    pytest.param("tests_ran", "command"),
+    pytest.param("hint_given", "reason"),
+    pytest.param("run_finished", "message"),
+    pytest.param("run_finished", "fail_to_pass"),
+    pytest.param("run_finished", "still_failing"),
+    pytest.param("run_finished", "pass_to_fail"),
 ]
 
 

@@ -46,12 +46,21 @@ class ToolSpec(Generic[A]):
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-tool schema the model sees, derived from the pydantic model."""
-        params = self.args.model_json_schema()
-        params.pop("title", None)
+        params = _without_titles(self.args.model_json_schema())
         return {
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": params},
         }
+
+
+def _without_titles(schema: Any) -> Any:
+    """Drop pydantic's auto-generated "title" keys: they cost the model tokens and say nothing new."""
+    if isinstance(schema, dict):
+        return {k: _without_titles(v) for k, v in schema.items()
+                if not (k == "title" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [_without_titles(v) for v in schema]
+    return schema
 
 
 @dataclass
