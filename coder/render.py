@@ -61,7 +61,7 @@ class RichRenderer:
             self._streaming = False
 
     def _run_started(self, e: RunStarted) -> None:
-        self.console.print(f"[bold]coder[/] {escape(repr(e.task))}  [dim]model={escape(e.model)} sandbox={escape(e.sandbox)} run={escape(e.run_id)}[/]")
+        self.console.print(f"[bold]coder[/] “{escape(e.task)}”  [dim]model={escape(e.model)} sandbox={escape(e.sandbox)} run={escape(e.run_id)}[/]")
 
     def _plan_updated(self, e: PlanUpdated) -> None:
         self._end_stream()
