@@ -82,7 +82,7 @@ def test_pytest_subset_and_collection_error(tmp_path: Path) -> None:
 
 
 def test_unittest_when_pytest_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(testrun_detect, "pytest_available", lambda: False)
+    monkeypatch.setattr(testrun_detect, "pytest_available", lambda python: False)
     write(tmp_path, {
         "setup.py": "",
         "tests/test_u.py": (

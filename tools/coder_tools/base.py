@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Generic, TypeVar
@@ -71,6 +72,8 @@ class WorkspaceOptions:
     bash_timeout: float = 120.0
     output_cap: int = DEFAULT_OUTPUT_CAP
     env: dict[str, str] = field(default_factory=dict)
+    python: str | None = None  # the repository's Python (None: the server's own, as in the local sandbox)
+    kill_strays: bool = False  # after a timeout, kill every other process of this user (only in a container)
 
 
 class Workspace:
@@ -80,6 +83,11 @@ class Workspace:
         self.root = root.resolve()
         self.options = options or WorkspaceOptions()
         self.state: dict[str, Any] = {}  # per-tool warm state (parse cache, edit history, ...)
+
+    @property
+    def python(self) -> str:
+        """The interpreter that runs the repository's code and tests."""
+        return self.options.python or sys.executable
 
     def resolve(self, path: str, *, must_exist: bool = True) -> Path:
         """Map a model-supplied path to a real path inside the workspace, or raise ToolError."""

@@ -124,6 +124,8 @@ def _send(stdout: IO[str], message: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # Our own import path must not leak into the commands the tools run for the repository.
+    os.environ.pop("PYTHONPATH", None)
     # Keep the protocol stream clean: anything a tool prints by accident goes to stderr.
     proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)

@@ -13,6 +13,7 @@ from typing import IO
 
 from pydantic import Field
 
+from .procs import child_setup, kill_group, kill_strays
 from .base import ToolArgs, ToolError, ToolResult, ToolSpec, Workspace
 
 DRAIN_AFTER_EXIT = 1.0  # seconds to keep reading after bash exits while background processes hold the pipe
@@ -124,13 +125,6 @@ def _discard(stream: IO[bytes]) -> None:
         stream.close()
 
 
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def _exit_text(code: int) -> str:
     if code < 0:
         try:
@@ -159,6 +153,7 @@ def bash(args: BashArgs, ws: Workspace) -> ToolResult:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=child_setup,
         )
     except OSError as exc:
         raise ToolError(f"could not start bash: {exc}") from exc
@@ -177,19 +172,25 @@ def bash(args: BashArgs, ws: Workspace) -> ToolResult:
             except subprocess.TimeoutExpired:
                 outcome = "timeout"
         if outcome == "timeout":
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             proc.wait()
             _drain(fd, cap, DRAIN_AFTER_KILL)
+        elif outcome == "detached" and ws.options.kill_strays:  # in a container nothing outlives its call
+            kill_group(proc.pid)
+            _drain(fd, cap, DRAIN_AFTER_KILL)
+            outcome = "stopped"
         elif outcome == "detached":
             os.set_blocking(fd, True)
             threading.Thread(target=_discard, args=(proc.stdout,), daemon=True).start()
             handed_off = True
     finally:
         if proc.poll() is None:  # an exception got us here: leave nothing running
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             proc.wait()
         if not handed_off:
             proc.stdout.close()
+        if ws.options.kill_strays and outcome in ("timeout", "stopped"):
+            kill_strays()
     text = _clean(cap.text()).rstrip("\n") or "(no output)"
     if outcome == "timeout":
         footer = (
@@ -198,6 +199,8 @@ def bash(args: BashArgs, ws: Workspace) -> ToolResult:
         )
         return ToolResult(ok=False, output=f"{text}\n{footer}", data={"exit_code": None, "timed_out": True})
     footer = f"[{_exit_text(proc.returncode)}]"
+    if outcome == "stopped":
+        footer += "\n[background processes it started were stopped: in this sandbox nothing outlives its command]"
     if outcome == "detached":
         footer += (
             "\n[background processes it started are still running and holding its output; later output from them is "

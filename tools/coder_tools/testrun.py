@@ -23,9 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any, Callable
 
 from pydantic import Field
 
+from .procs import child_setup, kill_group
 from .base import ToolArgs, ToolResult, ToolSpec, Workspace
 from .testrun_detect import LOOKED_FOR, Runner, detect
 from .testrun_parsers import (
@@ -81,7 +80,7 @@ def _pytest(runner: Runner, sel: list[str], tmp: Path, root: Path) -> Invocation
     junit = tmp / "junit.xml"
     extra = ["-q", "-p", "no:cacheprovider", "--tb=short", f"--junitxml={junit}", "-o", "junit_family=xunit1"]
     argv = [*runner.argv, *extra, *sel]
-    shown = ["python" if a == sys.executable else a for a in runner.argv]
+    shown = ["python" if i == 0 and Path(a).name.startswith("python") else a for i, a in enumerate(runner.argv)]
     return Invocation(
         argv, None, shlex.join([*shown, "-q", *sel]), {},
         lambda _out: parse_pytest_junit(junit.read_text(encoding="utf-8", errors="replace"), root)
@@ -175,16 +174,13 @@ def _execute(inv: Invocation, root: Path, env: dict[str, str], timeout: float) -
         proc = subprocess.Popen(
             inv.argv if inv.argv is not None else inv.shell or "",
             shell=inv.argv is None, cwd=root, env=env, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=child_setup,
         )
         try:
             code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             code = None
-        try:  # also reaps anything the tests left running in the background
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(proc.pid)  # also reaps anything the tests left running in the background
         proc.wait()
         out.seek(0)
         return code, out.read().decode("utf-8", errors="replace")
@@ -198,7 +194,7 @@ def _tail(text: str) -> str:
 def run_tests(args: RunTestsArgs, ws: Workspace) -> ToolResult:
     runner = ws.state.get(STATE_KEY)
     if runner is None:
-        runner = detect(ws.root, ws.options.test_command, sys.executable)
+        runner = detect(ws.root, ws.options.test_command, ws.python)
         if runner is None:
             return ToolResult(
                 ok=False,

@@ -7,6 +7,8 @@ import json
 import os
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -64,9 +66,15 @@ def _pytest_configured(root: Path) -> bool:
     return "[tool:pytest]" in _read(root / "setup.cfg") or "[pytest]" in _read(root / "tox.ini")
 
 
-def pytest_available() -> bool:
-    """Whether the interpreter running the tool server can import pytest."""
-    return importlib.util.find_spec("pytest") is not None
+def pytest_available(python: str) -> bool:
+    """Whether PYTHON (the repository's interpreter) can import pytest."""
+    if python == sys.executable:
+        return importlib.util.find_spec("pytest") is not None
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pytest') is None)"
+    try:
+        return subprocess.run([python, "-c", probe], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _python_runner(root: Path, python: str) -> Runner | None:
@@ -74,7 +82,7 @@ def _python_runner(root: Path, python: str) -> Runner | None:
     pytest_files = [p for p in files if p.name.startswith("test_") or p.name.endswith("_test.py")]
     unittest_files = [p for p in files if p.name.startswith("test")]
     has_conftest = any(p.name == "conftest.py" for p in files)
-    importable = pytest_available()
+    importable = pytest_available(python)
     if importable and (_pytest_configured(root) or has_conftest or pytest_files):
         return Runner("pytest", (python, "-m", "pytest"))
     if unittest_files:
