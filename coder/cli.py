@@ -1,4 +1,4 @@
-"""The `coder` command line: fix, replay. Exit codes: 0 resolved, 1 not resolved, 2 usage/configuration error,
+"""The `coder` command line: fix, replay, sandbox. Exit codes: 0 resolved, 1 not resolved, 2 usage/configuration error,
 130 interrupted."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
-from . import __version__
+from . import __version__, sandbox_cli
 from .agent import Agent
 from .apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--max-tokens", type=int)
     fix.add_argument("--max-seconds", type=float)
     fix.add_argument("--no-stream", action="store_true", help="do not stream model text")
+
+    sandbox_cli.add_parser(sub)
 
     replay = sub.add_parser("replay", help="re-render a trajectory file")
     replay.add_argument("file", type=Path)
@@ -126,7 +129,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if args.yes and not args.stash and is_dirty(repo):
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
     model = build_model(config.model)
-    sandbox, warning = choose_sandbox(config.sandbox.kind)
+    sandbox, warning = choose_sandbox(config.sandbox, repo, lambda line: console.print(f"[dim]{escape(line)}[/]"))
     if warning:
         console.print(f"[yellow]warning: {warning}[/]")
     task = Task(repo=repo, issue=issue, test_command=config.tests.command)
@@ -181,8 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "fix":
             return cmd_fix(args)
+        if args.command == "sandbox":
+            return sandbox_cli.run(args)
         return cmd_replay(args)
-    except (UsageError, ConfigError, ApplyError) as exc:
+    except (UsageError, ConfigError, ApplyError, sandbox_cli.SandboxCliError) as exc:
         print(f"coder: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from .config import ConfigError
+from typing import Callable
+
+from .config import ConfigError, SandboxConfig
 from .models.base import Model, ModelError
 from .models.config import ModelConfig
-from .sandboxes.base import Sandbox
+from .sandboxes.base import Sandbox, SandboxError
 
 
 def build_model(config: ModelConfig, probe: bool = True) -> Model:
@@ -24,12 +26,37 @@ def build_model(config: ModelConfig, probe: bool = True) -> Model:
     return model
 
 
-def choose_sandbox(kind: str) -> tuple[Sandbox, str | None]:
-    """(sandbox, warning): docker when asked for or reachable under 'auto', else the local sandbox."""
+def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
+                   progress: Callable[[str], None] = lambda _: None) -> Sandbox:
+    """A DockerSandbox for the configured image, or SandboxError saying what is missing."""
+    from pathlib import Path
+
+    from .sandboxes.docker import DockerLimits, DockerSandbox, docker_client
+    from .sandboxes.docker_image import ensure_setup_image, image_tag
+
+    client = docker_client()
+    image = config.image or image_tag()
+    try:
+        client.images.get(image)
+    except Exception as exc:
+        raise SandboxError(f"the sandbox image {image} is not built yet: run `coder sandbox build` "
+                           f"(offline: `coder sandbox base` first, then `coder sandbox build --base coder-base:bookworm`)") from exc
+    if config.setup and isinstance(repo_for_setup, Path):
+        image = ensure_setup_image(client, repo_for_setup, config.setup, image, progress)
+    limits = DockerLimits(memory=config.memory, cpus=config.cpus, pids=config.pids, workspace_size=config.workspace_size)
+    return DockerSandbox(image=image, limits=limits, client=client)
+
+
+def choose_sandbox(config: SandboxConfig, repo: object = None,
+                   progress: Callable[[str], None] = lambda _: None) -> tuple[Sandbox, str | None]:
+    """(sandbox, warning): Docker when asked for, or under 'auto' when usable; else the local sandbox."""
     from .sandboxes.local import LocalSandbox
 
-    if kind == "docker":
-        raise ConfigError("the Docker sandbox is not available in this build; use --sandbox local")
-    if kind == "auto":
-        return LocalSandbox(), "no Docker sandbox in this build; using the local sandbox (a temporary copy, not isolated)"
-    return LocalSandbox(), None
+    if config.kind == "local":
+        return LocalSandbox(), None
+    try:
+        return docker_sandbox(config, repo, progress), None
+    except SandboxError as exc:
+        if config.kind == "docker":
+            raise ConfigError(str(exc)) from exc
+        return LocalSandbox(), f"{exc}; falling back to the local sandbox (a temporary copy, not isolated)"

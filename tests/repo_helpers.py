@@ -40,3 +40,13 @@ BUGGY_REPO = {
     "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
     ".gitignore": "build/\n",
 }
+
+
+def sandbox_leftovers(kind: str, scratch: Path | None = None) -> list[str]:
+    """What a closed sandbox may have left behind: temp dirs (local) or labelled containers (docker)."""
+    if kind == "local":
+        return [p.name for p in scratch.iterdir()] if scratch else []
+    from coder.sandboxes.docker import docker_client
+    from coder.sandboxes.docker_image import LABEL
+
+    return [c.name for c in docker_client().containers.list(all=True, filters={"label": LABEL})]

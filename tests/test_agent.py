@@ -13,19 +13,26 @@ from coder.config import Config
 from coder.events import (FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, TestsRan,
                           ToolCallRejected, ToolFinished)
 from coder.models.base import Message, ModelError, ModelReply, ToolCall
-from coder.sandboxes.local import LocalSandbox
+from coder.sandboxes.base import Sandbox
 from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
 
-from repo_helpers import tree_snapshot
+from repo_helpers import sandbox_leftovers, tree_snapshot
 
 FIX = call("edit_file", path="calc.py", command="replace", old="return a - b", new="return a + b")
+CURRENT: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _every_sandbox(sandbox: Sandbox, sandbox_kind: str) -> None:
+    """Every test here runs once on the local sandbox and once on Docker (the agent must not care)."""
+    CURRENT["sandbox"], CURRENT["kind"] = sandbox, sandbox_kind
 
 
 def run_agent(repo: Path, steps: list[Any], tmp_path: Path, **overrides: Any) -> tuple[list[Any], ScriptedModel, Agent]:
     config = Config.model_validate(overrides)
     model = ScriptedModel(steps)
-    agent = Agent(model, LocalSandbox(), config, trajectory_dir=tmp_path / "traj")
+    agent = Agent(model, CURRENT["sandbox"], config, trajectory_dir=tmp_path / "traj")
     events = list(agent.run(Task(repo=repo, issue="add() returns the wrong result")))
     return events, model, agent
 
@@ -180,7 +187,7 @@ def test_interrupt_mid_run_cleans_up(buggy_repo: Path, tmp_path: Path, monkeypat
     events, _, _ = run_agent(buggy_repo, [reply("", FIX), interrupt], tmp_path)
     assert events[-1].status == "interrupted"
     assert tree_snapshot(buggy_repo) == before
-    assert list((tmp_path / "tmp").iterdir()) == []  # the sandbox copy is gone
+    assert sandbox_leftovers(CURRENT["kind"], tmp_path / "tmp") == []  # the sandbox is gone
 
 
 def test_update_plan_emits_revision(buggy_repo: Path, tmp_path: Path) -> None:
@@ -214,7 +221,7 @@ def test_text_tool_format_when_the_server_refuses_native_tools(buggy_repo: Path,
         sends_tools = False
 
     model = NoToolsModel([reply("1. fix", FIX), reply("", call("submit"))])
-    agent = Agent(model, LocalSandbox(), Config(), trajectory_dir=tmp_path / "traj")
+    agent = Agent(model, CURRENT["sandbox"], Config(), trajectory_dir=tmp_path / "traj")
     events = list(agent.run(Task(repo=buggy_repo, issue="add() subtracts")))
     assert events[-1].status == "resolved"
     assert model.tools_seen[0] == []  # no schemas through the API...

@@ -10,15 +10,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from coder.sandboxes.base import Sandbox, SandboxError, SandboxSession, WorkspaceOptions
-from coder.sandboxes.local import LocalSandbox
-from repo_helpers import git, tree_snapshot
-
-SANDBOXES: dict[str, Callable[[], Sandbox]] = {"local": LocalSandbox}
-
-
-@pytest.fixture(params=sorted(SANDBOXES))
-def sandbox(request: pytest.FixtureRequest) -> Sandbox:
-    return SANDBOXES[request.param]()
+from repo_helpers import git, sandbox_leftovers, tree_snapshot
 
 
 @pytest.fixture
@@ -112,7 +104,8 @@ def test_dead_tool_server_is_a_sandbox_error(sandbox: Sandbox, repo: Path) -> No
             s.call("view_file", {"path": "src/app.py"})
 
 
-def test_close_is_idempotent_and_cleans_up(sandbox: Sandbox, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_close_is_idempotent_and_cleans_up(sandbox: Sandbox, sandbox_kind: str, repo: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
     scratch = tmp_path / "scratch"
@@ -122,7 +115,7 @@ def test_close_is_idempotent_and_cleans_up(sandbox: Sandbox, repo: Path, tmp_pat
     s.call("bash", {"command": "echo hi"})
     s.close()
     s.close()
-    assert list(scratch.iterdir()) == []
+    assert sandbox_leftovers(sandbox_kind, scratch) == []
 
 
 def test_not_a_git_repo_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Each task's scripted solution, replayed through the real agent loop and sandbox, flips its tests fail->pass."""
+"""Each task's scripted solution, replayed through the real agent loop on both sandboxes, flips its tests fail->pass."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from coder.agent import Agent
 from coder.config import Config
 from coder.events import RunFinished, ToolCallRejected
 from coder.models.base import ModelReply
-from coder.sandboxes.local import LocalSandbox
+from coder.sandboxes.base import Sandbox
 from coder.taskspec import as_task, checkout, load_solution, load_task, task_dirs
 from coder.testing import ScriptedModel, call, reply
 from repo_helpers import tree_snapshot
@@ -29,7 +29,7 @@ def scripted_replies(task_dir: Path) -> list[ModelReply]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task_dir", TASKS, ids=[t.name for t in TASKS])
-def test_scripted_solution_resolves_task(task_dir: Path, tmp_path: Path) -> None:
+def test_scripted_solution_resolves_task(task_dir: Path, tmp_path: Path, sandbox: Sandbox) -> None:
     spec = load_task(task_dir)
     tool = TOOLCHAIN.get(spec.language)
     if tool and shutil.which(tool) is None:
@@ -37,7 +37,7 @@ def test_scripted_solution_resolves_task(task_dir: Path, tmp_path: Path) -> None
     repo = checkout(task_dir, tmp_path / "repo")
     before = tree_snapshot(repo)
     model = ScriptedModel(scripted_replies(task_dir))
-    agent = Agent(model, LocalSandbox(), Config(), trajectory_dir=tmp_path / "traj")
+    agent = Agent(model, sandbox, Config(), trajectory_dir=tmp_path / "traj")
     events = list(agent.run(as_task(spec, repo)))
     model.assert_consumed()
     final = events[-1]

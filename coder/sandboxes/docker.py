@@ -1,0 +1,266 @@
+"""DockerSandbox: the repo copied into a locked-down container; the tool server is its main process, spoken to over
+one attached stdin/stdout stream.
+
+Defaults: no network, non-root (uid 1000), all capabilities dropped, no-new-privileges, read-only root filesystem
+with size-limited tmpfs for /workspace, /tmp and HOME, memory/CPU/pids limits, an init process, no host environment
+and no Docker socket. Containers carry the label org.coder.sandbox and are removed on close (also on exceptions and
+Ctrl-C); because the tool server is PID 1's only child and exits on EOF, even a killed host leaves only a stopped
+container, which `coder sandbox prune` removes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .base import SandboxError, ToolResult, WorkspaceOptions
+from .docker_image import LABEL, image_tag, repo_tar
+from .rpc import JsonRpcClient
+
+RPC_MARGIN = 30.0
+TOOLS_PYTHON = "/opt/coder/venv/bin/python"
+TOOLS_PATH = "/opt/coder/lib"
+CONTAINER_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/home/coder",
+    "LANG": "C.UTF-8",
+    "TERM": "dumb",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "TMPDIR": "/tmp",
+}
+
+
+@dataclass(frozen=True)
+class DockerLimits:
+    """Resource limits of a sandbox container."""
+
+    memory: str = "2g"
+    cpus: float = 2.0
+    pids: int = 512
+    workspace_size: str = "2g"
+    tmp_size: str = "1g"
+    home_size: str = "512m"
+
+
+def docker_client(timeout: float = 10.0) -> Any:
+    """A Docker client that has answered a ping, or SandboxError saying why not."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+        return client
+    except Exception as exc:  # docker raises many types for "no engine"
+        raise SandboxError(f"no Docker engine is reachable ({exc.__class__.__name__}: {str(exc)[:200]})") from exc
+
+
+class _FrameReader:
+    """Demultiplexes Docker's attach stream: stdout frames become lines, stderr is kept for diagnostics."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._buffer = b""
+        self.stderr: deque[bytes] = deque(maxlen=64)
+        self._lock = threading.Lock()
+
+    def _read_exact(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self._sock.recv(size - len(data))
+            if not chunk:
+                return b""
+            data += chunk
+        return data
+
+    def _next_stdout(self) -> bytes:
+        while True:
+            header = self._read_exact(8)
+            if len(header) < 8:
+                return b""
+            size = int.from_bytes(header[4:8], "big")
+            payload = self._read_exact(size) if size else b""
+            if size and not payload:
+                return b""
+            if header[0] == 1:
+                return payload
+            self.stderr.append(payload)
+
+    def readline(self) -> bytes:
+        while b"\n" not in self._buffer:
+            chunk = self._next_stdout()
+            if not chunk:
+                line, self._buffer = self._buffer, b""
+                return line
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line + b"\n"
+
+
+class _SocketWriter:
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def write(self, data: bytes) -> int:
+        self._sock.sendall(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _raw_socket(attached: Any) -> Any:
+    return getattr(attached, "_sock", attached)
+
+
+class DockerSession:
+    """A running sandbox container with its tool server."""
+
+    name = "docker"
+
+    def __init__(self, client: Any, image: str, repo: Path, options: WorkspaceOptions, limits: DockerLimits) -> None:
+        self.client = client
+        self.options = options
+        self.container: Any = None
+        self._sock: Any = None
+        self.run_id = secrets.token_hex(6)
+        try:
+            self._start(image, repo, limits)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, image: str, repo: Path, limits: DockerLimits) -> None:
+        import docker
+
+        tar = repo_tar(repo)  # fails early (not a git repo) before any container exists
+        try:
+            self.container = self.client.containers.create(
+                image,
+                command=["env", f"PYTHONPATH={TOOLS_PATH}", TOOLS_PYTHON, "-P", "-m", "coder_tools.server"],
+                user="1000:1000", working_dir="/workspace", environment=CONTAINER_ENV, stdin_open=True,
+                network_mode="none", cap_drop=["ALL"], security_opt=["no-new-privileges"], read_only=True,
+                tmpfs={
+                    "/workspace": f"rw,exec,size={limits.workspace_size},uid=1000,gid=1000,mode=0755",
+                    "/tmp": f"rw,exec,size={limits.tmp_size},mode=1777",
+                    "/home/coder": f"rw,exec,size={limits.home_size},uid=1000,gid=1000,mode=0755",
+                },
+                mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
+                pids_limit=limits.pids, init=True, labels={LABEL: "1", "org.coder.run": self.run_id},
+            )
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(f"sandbox image {image} not found: build it with `coder sandbox build`") from exc
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"could not create the sandbox container: {exc.explanation or exc}") from exc
+        attached = self.client.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
+                                                                            "stream": 1})
+        self._attached = attached
+        self._sock = _raw_socket(attached)
+        self.container.start()
+        self._copy_in(tar)
+        self._reader = _FrameReader(self._sock)
+        self._rpc = JsonRpcClient(_SocketWriter(self._sock), self._reader, self._describe_failure)  # type: ignore[arg-type]
+        opts = {**asdict(self.options), "python": self.options.python or "python3", "kill_strays": True}
+        init = self._rpc.request("initialize", {"root": "/workspace", "options": opts}, timeout=60)
+        self.base: str = init["base"]
+        self.tool_schemas: list[dict[str, Any]] = init["tools"]
+
+    def _copy_in(self, tar: bytes) -> None:
+        """Stream the repo into the tmpfs workspace through `tar -x` (put_archive cannot write into a tmpfs)."""
+        script = "cp -a /opt/coder/prepared/. /workspace/ 2>/dev/null; exec tar -x -C /workspace -f -"
+        exec_id = self.client.api.exec_create(self.container.id, ["sh", "-c", script], stdin=True, stdout=True,
+                                              stderr=True, user="1000:1000")["Id"]
+        attached = self.client.api.exec_start(exec_id, socket=True)
+        sock = _raw_socket(attached)
+        try:
+            sock.sendall(tar)
+            sock.shutdown(socket.SHUT_WR)
+            reader = _FrameReader(sock)
+            while reader.readline():
+                pass
+        finally:
+            sock.close()
+        result = self.client.api.exec_inspect(exec_id)
+        if result.get("ExitCode") not in (0, None):
+            raise SandboxError(f"copying the repository into the sandbox failed: {b''.join(reader.stderr)[-500:]!r}")
+
+    def _describe_failure(self) -> str:
+        stderr = b"".join(getattr(self, "_reader", _FrameReader(None)).stderr).decode(errors="replace").strip()
+        state = ""
+        try:
+            self.container.reload()
+            info = self.container.attrs.get("State", {})
+            state = f"container {info.get('Status')}, exit code {info.get('ExitCode')}, OOM killed {info.get('OOMKilled')}"
+        except Exception:
+            state = "container gone"
+        return f"({state}) {stderr[-1500:]}".strip()
+
+    def call(self, name: str, arguments: dict[str, Any], timeout: float | None = None) -> ToolResult:
+        wait = timeout if timeout is not None else self.options.bash_timeout + RPC_MARGIN
+        return ToolResult.model_validate(self._rpc.request("call", {"name": name, "arguments": arguments}, timeout=wait))
+
+    def patch(self) -> str:
+        return str(self._rpc.request("patch", {}, timeout=120)["patch"])
+
+    def close(self) -> None:
+        container, self.container = self.container, None
+        rpc = getattr(self, "_rpc", None)
+        if rpc is not None and rpc.alive and container is not None:
+            try:
+                rpc.request("shutdown", {}, timeout=3)
+            except SandboxError:
+                pass
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except Exception:  # already gone (NotFound) or the engine hiccuped: prune catches the rest
+                pass
+
+    def __enter__(self) -> "DockerSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DockerSandbox:
+    """Sandbox factory: one locked-down container per session."""
+
+    name = "docker"
+
+    def __init__(self, image: str | None = None, limits: DockerLimits | None = None, client: Any = None) -> None:
+        self.image = image or image_tag()
+        self.limits = limits or DockerLimits()
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = docker_client()
+        return self._client
+
+    def open(self, repo: Path, options: WorkspaceOptions) -> DockerSession:
+        return DockerSession(self.client, self.image, repo, options, self.limits)
+
+
+def prune(client: Any) -> int:
+    """Remove every coder sandbox container (running or not); return how many."""
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        try:
+            container.remove(force=True)
+            removed += 1
+        except Exception:
+            continue
+    return removed

@@ -1,0 +1,174 @@
+"""Building the sandbox images: the tool-server image (sandbox/Dockerfile) and per-repo setup images cached by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from coder import __version__
+from coder.resources import resource_dir, tools_path
+
+from .base import SandboxError
+from .repo_copy import repo_files
+
+IMAGE_REPO = "coder-sandbox"
+SETUP_REPO = "coder-setup"
+LABEL = "org.coder.sandbox"
+DEFAULT_BASE = "python:3.11-slim"
+OFFLINE_BASE = "coder-base:bookworm"
+DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "requirements-dev.txt",
+                    "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "go.mod", "go.sum",
+                    "Cargo.toml", "Cargo.lock", "Gemfile.lock", "pom.xml")
+_PULL_FAILURES = ("pull access denied", "dial tcp", "no such host", "failed to resolve", "manifest unknown",
+                  "tls handshake", "i/o timeout", "connection refused", "not found: manifest", "repository does not exist")
+
+Progress = Callable[[str], None]
+
+
+class ImageBuildError(SandboxError):
+    """Building a sandbox image failed; the message says what to do."""
+
+
+def _tool_sources() -> list[Path]:
+    package = tools_path() / "coder_tools"
+    return sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".scm"))
+
+
+def image_tag() -> str:
+    """coder-sandbox:VERSION-HASH, the hash covering the tool server, its pins and the Dockerfile."""
+    digest = hashlib.sha256()
+    sandbox = resource_dir("sandbox")
+    for path in [*_tool_sources(), sandbox / "Dockerfile", sandbox / "requirements.txt"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{IMAGE_REPO}:{__version__}-{digest.hexdigest()[:12]}"
+
+
+def _wheel_cache(requirements: Path) -> Path:
+    import os
+
+    key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "coder" / "wheels" / key
+
+
+def fetch_wheels(dest: Path, python_version: str, progress: Progress) -> None:
+    """The pinned tool-server wheels for the image's Python, from the cache or PyPI (pip download)."""
+    requirements = resource_dir("sandbox") / "requirements.txt"
+    cache = _wheel_cache(requirements)
+    if not (cache / ".complete").is_file():
+        progress(f"downloading tool-server wheels for Python {python_version} ...")
+        cache.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+               "--only-binary=:all:", "--python-version", python_version, "--implementation", "cp",
+               "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64",
+               "--platform", "manylinux_2_28_x86_64", "-r", str(requirements), "-d", str(cache)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ImageBuildError(f"could not download the tool server's wheels: {proc.stderr.strip()[-500:]}")
+        (cache / ".complete").write_text("ok\n")
+    shutil.copytree(cache, dest, ignore=shutil.ignore_patterns(".complete"))
+    shutil.copy(requirements, dest / "requirements.txt")
+
+
+def prepare_context(dest: Path, python_version: str, progress: Progress) -> None:
+    """A docker build context: the Dockerfile, the tool server package and its wheels."""
+    shutil.copy(resource_dir("sandbox") / "Dockerfile", dest / "Dockerfile")
+    shutil.copytree(tools_path() / "coder_tools", dest / "coder_tools",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    fetch_wheels(dest / "wheels", python_version, progress)
+
+
+def _stream_build(lines: Any, progress: Progress, base: str) -> None:
+    for chunk in lines:
+        if "error" in chunk or "errorDetail" in chunk:
+            message = str(chunk.get("error") or chunk.get("errorDetail", {}).get("message", "")).strip()
+            if any(marker in message.lower() for marker in _PULL_FAILURES):
+                raise ImageBuildError(
+                    f"cannot get the base image {base} ({message}). Without a container registry, build an offline "
+                    f"base first: `coder sandbox base` (runs sandbox/build-base.sh), then "
+                    f"`coder sandbox build --base {OFFLINE_BASE}`")
+            raise ImageBuildError(f"docker build failed: {message}")
+        text = str(chunk.get("stream") or chunk.get("status") or "").strip()
+        if text:
+            progress(text)
+
+
+def build_image(client: Any, base: str = DEFAULT_BASE, python_version: str = "3.11",
+                progress: Progress = lambda _: None, tag: str | None = None) -> str:
+    """Build the tool-server image FROM BASE and return its tag."""
+    tag = tag or image_tag()
+    with tempfile.TemporaryDirectory(prefix="coder-build-") as tmp:
+        prepare_context(Path(tmp), python_version, progress)
+        lines = client.api.build(path=tmp, tag=tag, buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True,
+                                 decode=True, labels={LABEL: "1"})
+        _stream_build(lines, progress, base)
+    return tag
+
+
+def setup_key(repo: Path, setup_command: str, image_id: str) -> str:
+    """Cache key of a setup image: the sandbox image, the command and the repo's dependency files."""
+    digest = hashlib.sha256(f"{image_id}\0{setup_command}\0".encode())
+    for name in DEPENDENCY_FILES:
+        path = repo / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def repo_tar(repo: Path) -> bytes:
+    """The repo's files (tracked plus untracked-not-ignored) as an uncompressed tar, owned by uid 1000."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for rel in repo_files(repo):
+            info = tar.gettarinfo(str(repo / rel), arcname=rel)
+            info.uid = info.gid = 1000
+            info.uname = info.gname = "coder"
+            if info.isreg():
+                with open(repo / rel, "rb") as handle:
+                    tar.addfile(info, handle)
+            elif info.issym() or info.isdir():
+                tar.addfile(info)
+    return buffer.getvalue()
+
+
+def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
+                       progress: Progress = lambda _: None) -> str:
+    """An image with the repo's setup command already run (with network), cached by setup_key()."""
+    import docker
+
+    base_id = client.images.get(image).id
+    tag = f"{SETUP_REPO}:{setup_key(repo, setup_command, base_id)}"
+    try:
+        client.images.get(tag)
+        return tag
+    except docker.errors.ImageNotFound:
+        pass
+    progress(f"running setup command `{setup_command}` (network on, cached as {tag}) ...")
+    container = client.containers.create(
+        image, command=["sleep", "infinity"], user="root", working_dir="/workspace", init=True,
+        labels={LABEL: "1"}, environment={"PIP_BREAK_SYSTEM_PACKAGES": "1", "HOME": "/root"})
+    try:
+        container.put_archive("/workspace", repo_tar(repo))
+        container.start()
+        script = f"cd /workspace && ({setup_command}) && cp -a /workspace/. /opt/coder/prepared/ && " \
+                 "chown -R 1000:1000 /opt/coder/prepared"
+        result = container.exec_run(["sh", "-c", script], user="root", stream=False, demux=False)
+        output = (result.output or b"").decode(errors="replace")
+        for line in output.splitlines()[-20:]:
+            progress(line)
+        if result.exit_code != 0:
+            raise ImageBuildError(f"the setup command `{setup_command}` failed (exit {result.exit_code}):\n"
+                                  f"{output[-2000:]}")
+        container.stop(timeout=1)
+        container.commit(repository=SETUP_REPO, tag=tag.split(":", 1)[1],
+                         changes=["USER coder", "WORKDIR /workspace", f"LABEL {LABEL}=1"])
+    finally:
+        container.remove(force=True)
+    return tag
