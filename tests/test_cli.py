@@ -174,3 +174,89 @@ def test_no_command_prints_help(tmp_path: Path, env: dict[str, str]) -> None:
 def test_json_usage_error_still_one_line(buggy_repo: Path, env: dict[str, Any]) -> None:
     proc = coder("fix", "x", "--max-steps", "0", "--base-url", "http://127.0.0.1:9/v1", cwd=buggy_repo, env=env)
     assert proc.returncode == 2 and "max_steps" in proc.stderr
+
+
+# ---------------------------------------------------------------- the Docker sandbox through the CLI
+
+@pytest.mark.docker
+def test_fix_in_docker_applies_and_leaves_no_container(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str],
+                                                       docker_images: dict[str, str]) -> None:
+    from repo_helpers import sandbox_leftovers
+
+    script_fix(server)
+    docker_env = {**env, "CODER_SANDBOX__KIND": "docker", "CODER_SANDBOX__IMAGE": docker_images["toolchain"]}
+    proc = coder("fix", "add() subtracts", "--yes", "--no-stream", "--base-url", server.base_url, cwd=buggy_repo,
+                 env=docker_env)
+    assert proc.returncode == 0, proc.stderr
+    assert "sandbox=docker" in proc.stderr and "warning" not in proc.stderr
+    assert "return a + b" in (buggy_repo / "calc.py").read_text()
+    assert sandbox_leftovers("docker") == []
+
+
+@pytest.mark.docker
+def test_ctrl_c_in_docker_leaves_no_container(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str],
+                                              docker_images: dict[str, str]) -> None:
+    from repo_helpers import sandbox_leftovers
+
+    server.slow(60)
+    before = tree_snapshot(buggy_repo)
+    docker_env = {**env, "CODER_SANDBOX__KIND": "docker", "CODER_SANDBOX__IMAGE": docker_images["toolchain"]}
+    proc = subprocess.Popen([sys.executable, "-m", "coder.cli", "fix", "x", "--base-url", server.base_url],
+                            cwd=buggy_repo, env=docker_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.requests and sandbox_leftovers("docker"), "the run never reached the model inside a container"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert sandbox_leftovers("docker") == []
+    assert tree_snapshot(buggy_repo) == before
+
+
+@pytest.mark.docker
+def test_missing_image_falls_back_under_auto_and_fails_under_docker(buggy_repo: Path, server: FakeOpenAIServer,
+                                                                     env: dict[str, str], docker_images: dict[str, str]) -> None:
+    missing = {**env, "CODER_SANDBOX__IMAGE": "coder-sandbox:not-built"}
+    proc = coder("fix", "x", "--sandbox", "docker", "--base-url", server.base_url, cwd=buggy_repo, env=missing)
+    assert proc.returncode == 2 and "coder sandbox build" in proc.stderr
+    script_fix(server)
+    proc = coder("fix", "add() subtracts", "--sandbox", "auto", "--no-stream", "--base-url", server.base_url,
+                 cwd=buggy_repo, env=missing)
+    assert proc.returncode == 0, proc.stderr
+    assert "falling back to the local sandbox" in proc.stderr and "sandbox=local" in proc.stderr
+
+
+def test_no_engine_falls_back_under_auto_and_fails_under_docker(buggy_repo: Path, server: FakeOpenAIServer,
+                                                                  env: dict[str, str], tmp_path: Path) -> None:
+    no_engine = {**env, "DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
+    proc = coder("fix", "x", "--sandbox", "docker", "--base-url", server.base_url, cwd=buggy_repo, env=no_engine)
+    assert proc.returncode == 2 and "no Docker engine is reachable" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    script_fix(server)
+    proc = coder("fix", "add() subtracts", "--sandbox", "auto", "--no-stream", "--base-url", server.base_url,
+                 cwd=buggy_repo, env=no_engine)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" in proc.stderr and "falling back to the local sandbox" in proc.stderr
+
+
+@pytest.mark.docker
+def test_sandbox_prune_removes_labelled_containers(tmp_path: Path, env: dict[str, str],
+                                                    docker_images: dict[str, str]) -> None:
+    from coder.sandboxes.docker import docker_client
+    from coder.sandboxes.docker_image import LABEL
+    from repo_helpers import sandbox_leftovers
+
+    docker_client().containers.create(docker_images["plain"], command=["sleep", "60"], labels={LABEL: "1"})
+    assert sandbox_leftovers("docker")
+    proc = coder("sandbox", "prune", cwd=tmp_path, env=env)
+    assert proc.returncode == 0 and "removed 1" in proc.stderr
+    assert sandbox_leftovers("docker") == []
+
+
+def test_sandbox_commands_without_engine_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
+    no_engine = {**env, "DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
+    for args in (["sandbox", "prune"], ["sandbox", "build"]):
+        proc = coder(*args, cwd=tmp_path, env=no_engine)
+        assert proc.returncode == 2 and "no Docker engine is reachable" in proc.stderr, proc.stderr
