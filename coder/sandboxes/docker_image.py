@@ -138,6 +138,27 @@ def repo_tar(repo: Path) -> bytes:
     return buffer.getvalue()
 
 
+HOST_CA_PATH = "/tmp/coder-host-ca.crt"
+_HOST_CA_CANDIDATES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+
+
+def _host_ca_bundle() -> bytes | None:
+    for candidate in _HOST_CA_CANDIDATES:
+        path = Path(candidate)
+        if path.is_file():
+            return path.read_bytes()
+    return None
+
+
+def _single_file_tar(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
                        progress: Progress = lambda _: None) -> str:
     """An image with the repo's setup command already run (with network), cached by setup_key()."""
@@ -151,14 +172,21 @@ def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
     except docker.errors.ImageNotFound:
         pass
     progress(f"running setup command `{setup_command}` (network on, cached as {tag}) ...")
+    env = {"PIP_BREAK_SYSTEM_PACKAGES": "1", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
+    host_ca = _host_ca_bundle()
+    if host_ca is not None:  # corporate proxies and private mirrors: trust what the host trusts, during setup only
+        env.update({name: HOST_CA_PATH for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE",
+                                                   "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO")})
     container = client.containers.create(
         image, command=["sleep", "infinity"], user="root", working_dir="/workspace", init=True,
-        labels={LABEL: "1"}, environment={"PIP_BREAK_SYSTEM_PACKAGES": "1", "HOME": "/root"})
+        labels={LABEL: "1"}, environment=env)
     try:
         container.put_archive("/workspace", repo_tar(repo))
+        if host_ca is not None:
+            container.put_archive("/", _single_file_tar(HOST_CA_PATH.lstrip("/"), host_ca))
         container.start()
         script = f"cd /workspace && ({setup_command}) && cp -a /workspace/. /opt/coder/prepared/ && " \
-                 "chown -R 1000:1000 /opt/coder/prepared"
+                 f"chown -R 1000:1000 /opt/coder/prepared && rm -f {HOST_CA_PATH}"
         result = container.exec_run(["sh", "-c", script], user="root", stream=False, demux=False)
         output = (result.output or b"").decode(errors="replace")
         for line in output.splitlines()[-20:]:

@@ -1,0 +1,52 @@
+"""Per-repo setup images: run once with network at build time, cached by dependency hash, visible to every run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from coder.sandboxes.base import WorkspaceOptions
+from coder.sandboxes.docker import DockerSandbox, docker_client
+from coder.sandboxes.docker_image import ImageBuildError, ensure_setup_image, setup_key
+from repo_helpers import git
+
+pytestmark = pytest.mark.docker
+SETUP = "mkdir -p build && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > build/stamp"
+
+
+@pytest.fixture
+def repo(make_repo: Callable[..., Path]) -> Path:
+    return make_repo({"requirements.txt": "six==1.16.0\n", ".gitignore": "build/\n", "app.py": "x = 1\n"})
+
+
+def test_setup_result_is_cached_and_visible_in_runs(repo: Path, docker_images: dict[str, str]) -> None:
+    client = docker_client()
+    tag = ensure_setup_image(client, repo, SETUP, docker_images["plain"])
+    assert ensure_setup_image(client, repo, SETUP, docker_images["plain"]) == tag  # cached: not rebuilt
+    stamps = []
+    for _ in range(2):
+        with DockerSandbox(image=tag).open(repo, WorkspaceOptions()) as session:
+            result = session.call("bash", {"command": "cat build/stamp && touch /workspace/new-in-run"})
+            stamps.append(result.output.splitlines()[0])
+            patch = session.patch()
+            assert "b/new-in-run" in patch and "build/stamp" not in patch
+    assert stamps[0] == stamps[1] and len(stamps[0]) == 32  # the same prepared result in every run
+
+
+def test_key_follows_dependency_files_and_command(repo: Path, docker_images: dict[str, str]) -> None:
+    image_id = docker_client().images.get(docker_images["plain"]).id
+    key = setup_key(repo, SETUP, image_id)
+    (repo / "app.py").write_text("x = 2\n")  # not a dependency file
+    assert setup_key(repo, SETUP, image_id) == key
+    (repo / "requirements.txt").write_text("six==1.17.0\n")
+    git(repo, "commit", "-qam", "bump")
+    assert setup_key(repo, SETUP, image_id) != key
+    assert setup_key(repo, SETUP + " ", image_id) != setup_key(repo, SETUP, image_id)
+
+
+def test_failing_setup_is_reported_with_its_output(repo: Path, docker_images: dict[str, str]) -> None:
+    with pytest.raises(ImageBuildError, match="exit 3") as info:
+        ensure_setup_image(docker_client(), repo, "echo preparing-things; exit 3", docker_images["plain"])
+    assert "preparing-things" in str(info.value)
