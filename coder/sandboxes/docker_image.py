@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,8 @@ DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt
 _PULL_FAILURES = ("pull access denied", "dial tcp", "no such host", "failed to resolve", "manifest unknown",
                   "tls handshake", "i/o timeout", "connection refused", "not found: manifest", "repository does not exist")
 
+SETUP_FORMAT = "2"  # bump when the way setup images are made changes, so old ones are not reused
+
 Progress = Callable[[str], None]
 
 
@@ -51,8 +54,6 @@ def image_tag() -> str:
 
 
 def _wheel_cache(requirements: Path) -> Path:
-    import os
-
     key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "coder" / "wheels" / key
@@ -114,7 +115,7 @@ def build_image(client: Any, base: str = DEFAULT_BASE, python_version: str = "3.
 
 def setup_key(repo: Path, setup_command: str, image_id: str) -> str:
     """Cache key of a setup image: the sandbox image, the command and the repo's dependency files."""
-    digest = hashlib.sha256(f"{image_id}\0{setup_command}\0".encode())
+    digest = hashlib.sha256(f"{SETUP_FORMAT}\0{image_id}\0{setup_command}\0".encode())
     for name in DEPENDENCY_FILES:
         path = repo / name
         if path.is_file():
@@ -182,11 +183,16 @@ def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
         labels={LABEL: "1"}, environment=env)
     try:
         container.put_archive("/workspace", repo_tar(repo))
+        # Only what setup produced is kept (node_modules, build output...); the repo's own files always come fresh
+        # from the host at run time, so a file deleted since the build cannot come back.
+        listing = b"\0".join(os.fsencode(f) for f in repo_files(repo)) + b"\0"
+        container.put_archive("/", _single_file_tar("tmp/coder-repo-files", listing))
         if host_ca is not None:
             container.put_archive("/", _single_file_tar(HOST_CA_PATH.lstrip("/"), host_ca))
         container.start()
-        script = f"cd /workspace && ({setup_command}) && cp -a /workspace/. /opt/coder/prepared/ && " \
-                 f"chown -R 1000:1000 /opt/coder/prepared && rm -f {HOST_CA_PATH}"
+        script = (f"cd /workspace && ({setup_command}) && cp -a /workspace/. /opt/coder/prepared/ && "
+                  "cd /opt/coder/prepared && xargs -0 rm -f -- < /tmp/coder-repo-files && "
+                  f"chown -R 1000:1000 /opt/coder/prepared && rm -f {HOST_CA_PATH} /tmp/coder-repo-files")
         result = container.exec_run(["sh", "-c", script], user="root", stream=False, demux=False)
         output = (result.output or b"").decode(errors="replace")
         for line in output.splitlines()[-20:]:

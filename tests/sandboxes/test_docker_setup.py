@@ -50,3 +50,13 @@ def test_failing_setup_is_reported_with_its_output(repo: Path, docker_images: di
     with pytest.raises(ImageBuildError, match="exit 3") as info:
         ensure_setup_image(docker_client(), repo, "echo preparing-things; exit 3", docker_images["plain"])
     assert "preparing-things" in str(info.value)
+
+
+def test_deleted_repo_files_do_not_come_back_from_the_setup_image(repo: Path, docker_images: dict[str, str]) -> None:
+    tag = ensure_setup_image(docker_client(), repo, SETUP, docker_images["plain"])
+    git(repo, "rm", "-q", "app.py")
+    git(repo, "commit", "-qm", "drop app.py")  # not a dependency file: the cached setup image is reused
+    assert ensure_setup_image(docker_client(), repo, SETUP, docker_images["plain"]) == tag
+    with DockerSandbox(image=tag).open(repo, WorkspaceOptions()) as session:
+        listing = session.call("bash", {"command": "ls -A"}).output
+    assert "app.py" not in listing and "build" in listing
