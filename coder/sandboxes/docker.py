@@ -10,6 +10,7 @@ container, which `coder sandbox prune` removes.
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import threading
@@ -38,7 +39,12 @@ CONTAINER_ENV = {
 
 @dataclass(frozen=True)
 class DockerLimits:
-    """Resource limits of a sandbox container."""
+    """Resource limits of a sandbox container.
+
+    memory is what processes may use. The tmpfs mounts are charged to the same memory cgroup, so the container's
+    limit is memory plus their sizes: a command that fills /workspace or /tmp then gets "No space left on device"
+    instead of leaving no memory for anything and getting the tool server OOM-killed.
+    """
 
     memory: str = "2g"
     cpus: float = 2.0
@@ -46,6 +52,21 @@ class DockerLimits:
     workspace_size: str = "2g"
     tmp_size: str = "1g"
     home_size: str = "512m"
+
+    def container_memory(self) -> int:
+        """Bytes for the container's memory (and memory+swap) limit: processes plus full tmpfs mounts."""
+        return sum(size_bytes(s) for s in (self.memory, self.workspace_size, self.tmp_size, self.home_size))
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)([kmgt]?)b?", re.IGNORECASE)
+
+
+def size_bytes(size: str | int) -> int:
+    """'512m', '2g', '1.5G', '1048576' -> bytes (Docker's units, powers of 1024); SandboxError if unreadable."""
+    match = _SIZE.fullmatch(str(size).strip())
+    if not match:
+        raise SandboxError(f"unreadable size {size!r}: use a number with an optional k, m, g or t suffix, e.g. '2g'")
+    return int(float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " "))
 
 
 def docker_client(timeout: float = 10.0) -> Any:
@@ -139,6 +160,7 @@ class DockerSession:
         import docker
 
         tar = repo_tar(repo)  # fails early (not a git repo) before any container exists
+        memory = limits.container_memory()
         try:
             self.container = self.client.containers.create(
                 image,
@@ -150,7 +172,7 @@ class DockerSession:
                     "/tmp": f"rw,exec,size={limits.tmp_size},mode=1777",
                     "/home/coder": f"rw,exec,size={limits.home_size},uid=1000,gid=1000,mode=0755",
                 },
-                mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
+                mem_limit=memory, memswap_limit=memory, nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids, init=True, labels={LABEL: "1", "org.coder.run": self.run_id},
             )
         except docker.errors.ImageNotFound as exc:

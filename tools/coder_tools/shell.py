@@ -164,6 +164,7 @@ def bash(args: BashArgs, ws: Workspace) -> ToolResult:
     deadline = time.monotonic() + timeout
     outcome = "timeout"
     handed_off = False
+    strays = 0
     try:
         outcome = _pump(proc, fd, cap, deadline)
         if outcome == "eof":  # output closed; bash may still be finishing
@@ -189,8 +190,8 @@ def bash(args: BashArgs, ws: Workspace) -> ToolResult:
             proc.wait()
         if not handed_off:
             proc.stdout.close()
-        if ws.options.kill_strays and outcome in ("timeout", "stopped"):
-            kill_strays()
+        if ws.options.kill_strays:  # also after a clean exit: `nohup cmd >log 2>&1 &` must not outlive it either
+            strays = kill_strays()
     text = _clean(cap.text()).rstrip("\n") or "(no output)"
     if outcome == "timeout":
         footer = (
@@ -199,7 +200,7 @@ def bash(args: BashArgs, ws: Workspace) -> ToolResult:
         )
         return ToolResult(ok=False, output=f"{text}\n{footer}", data={"exit_code": None, "timed_out": True})
     footer = f"[{_exit_text(proc.returncode)}]"
-    if outcome == "stopped":
+    if outcome == "stopped" or strays:
         footer += "\n[background processes it started were stopped: in this sandbox nothing outlives its command]"
     if outcome == "detached":
         footer += (
