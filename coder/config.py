@@ -40,7 +40,7 @@ class SandboxConfig(Section):
     image: str | None = Field(None, description="Sandbox image; default: the tag `coder sandbox build` makes.")
     base_image: str = Field("python:3.11-slim", description="Base of the sandbox image (needs python3.11 and venv).")
     setup: str | None = Field(None, description="Per-repo setup command run at build time with network, cached.")
-    memory: str = Field("2g", description="Container memory limit (swap included).")
+    memory: str = Field("2g", description="Memory for the container's processes (swap included); the tmpfs sizes are added on top.")
     cpus: float = Field(2.0, gt=0, description="Container CPU limit.")
     pids: int = Field(512, ge=16, description="Container process limit.")
     workspace_size: str = Field("2g", description="Size of the container's /workspace tmpfs.")

@@ -73,7 +73,7 @@ class WorkspaceOptions:
     output_cap: int = DEFAULT_OUTPUT_CAP
     env: dict[str, str] = field(default_factory=dict)
     python: str | None = None  # the repository's Python (None: the server's own, as in the local sandbox)
-    kill_strays: bool = False  # after a timeout, kill every other process of this user (only in a container)
+    kill_strays: bool = False  # after each command, kill every other process of this user (only in a container)
 
 
 class Workspace:

@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from pydantic import Field
 
-from .procs import child_setup, kill_group
+from .procs import child_setup, kill_group, kill_strays
 from .base import ToolArgs, ToolResult, ToolSpec, Workspace
 from .testrun_detect import LOOKED_FOR, Runner, detect
 from .testrun_parsers import (
@@ -210,6 +210,8 @@ def run_tests(args: RunTestsArgs, ws: Workspace) -> ToolResult:
         inv = _BUILDERS[runner.kind](runner, selectors, Path(tmp_name), ws.root)
         try:
             code, raw = _execute(inv, ws.root, {**env, **inv.env}, ws.options.bash_timeout)
+            if ws.options.kill_strays:  # in a container, nothing a test run started outlives it (setsid'd servers)
+                kill_strays()
         except FileNotFoundError as exc:
             return ToolResult(
                 ok=False,
