@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from . import conversation as conv
 from .config import Config
+from .context_budget import ContextBudget
 from .events import (Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted,
                      RunStatus, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
 from .models.base import Message, Model, ModelError, ModelReply, ToolCall, Usage
@@ -63,6 +64,7 @@ class Agent:
         self.schemas = [spec.schema() for spec in self.tools.values()]
         self.trajectory_dir = trajectory_dir or Path(config.trajectory_dir or default_trajectory_dir())
         self.trajectory_path: Path | None = None
+        self._budget: ContextBudget | None = None
 
     def run(self, task: Task) -> Iterator[Event]:
         """Yield the run's events; the last one is always RunFinished. Every event also goes to the trajectory."""
@@ -122,6 +124,10 @@ class Agent:
                     tool_format = "text"  # the server refused native tools: describe them in the prompt instead
                     messages[0] = conv.system_message(task, cfg, self.schemas, tool_format)
                 tools_for_model = self.schemas if tool_format == "native" else []
+                overflow = self._fit_context(messages, tools_for_model)
+                if overflow is not None:
+                    yield overflow
+                    raise _Stop("limit_reached", "the conversation no longer fits the model's context window")
                 writer.request(state.steps, [m.to_openai() for m in messages], [t["function"]["name"] for t in tools_for_model])
                 reply = yield from self._ask(messages, tools_for_model, state)
                 writer.response(state.steps, reply.raw)
@@ -140,6 +146,19 @@ class Agent:
                         raise _Stop(*self._verdict(state))
         except _Stop as stop:
             state.status, state.message = stop.status, stop.message
+
+    def _fit_context(self, messages: list[Message], tools: list[dict[str, Any]]) -> LimitReached | None:
+        """Elide the oldest tool outputs when the model reports a context window the request would overflow."""
+        window = getattr(self.model, "context_window", None)
+        counter = getattr(self.model, "token_counter", None)
+        if not window or counter is None:
+            return None
+        if self._budget is None:
+            reserve = int(getattr(getattr(self.model, "config", None), "max_tokens", None) or 1024)
+            self._budget = ContextBudget(int(window), counter, tools, reserve)
+        fitted, size, _elided = self._budget.fit(messages)
+        messages[:] = fitted
+        return LimitReached("context", size, self._budget.limit) if size > self._budget.limit else None
 
     def _ask(self, messages: list[Message], tools: list[dict[str, Any]], state: _RunState) -> Iterator[Event]:
         """One model call (streamed when configured); yields TextStreamed and ModelReplied, returns the reply."""

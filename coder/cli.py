@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, sandbox_cli
+from .runtime import models_cli
 from .agent import Agent
 from .apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
@@ -42,9 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--branch", metavar="NAME", help="commit the patch on a new branch NAME (working tree untouched)")
     fix.add_argument("--stash", action="store_true", help="with --yes: back up uncommitted changes with git stash first")
     fix.add_argument("--json", action="store_true", help="print the event stream as JSON lines on stdout")
-    fix.add_argument("--model", dest="model_name", help="model name at the endpoint")
-    fix.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
-    fix.add_argument("--provider", choices=["openai_compat", "local"])
+    _model_flags(fix)
     fix.add_argument("--sandbox", choices=["auto", "local", "docker"])
     fix.add_argument("--test-command", help="the command that runs the tests")
     fix.add_argument("--max-steps", type=int)
@@ -53,6 +54,21 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-stream", action="store_true", help="do not stream model text")
 
     sandbox_cli.add_parser(sub)
+    models_cli.add_parser(sub)
+
+    doctor = sub.add_parser("doctor", help="probe the model endpoint (local or remote) and the Docker sandbox")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument("--repo", type=Path, default=Path("."), help="where to read configuration from")
+    _model_flags(doctor)
+
+    serve = sub.add_parser("serve", help="serve a local model on 127.0.0.1 behind an OpenAI-compatible API")
+    serve.add_argument("--repo", type=Path, default=Path("."), help="where to read configuration from")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--local-model", help="registry name (see `coder models list`)")
+    serve.add_argument("--path", help="a GGUF file to serve")
+    serve.add_argument("--context", type=int, help="context size in tokens")
+    serve.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
+    serve.add_argument("--no-grammar", action="store_true", help="do not constrain tool calls with a grammar")
 
     replay = sub.add_parser("replay", help="re-render a trajectory file")
     replay.add_argument("file", type=Path)
@@ -60,11 +76,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _flags(args: argparse.Namespace) -> dict[str, Any]:
+def _model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", dest="model_name", help="model name at the endpoint")
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--provider", choices=["openai_compat", "local"], help="default: local (bundled runtime)")
+
+
+def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "model.name": args.model_name,
         "model.base_url": args.base_url,
-        "model.provider": args.provider,
+        "model.provider": args.provider or ("openai_compat" if args.base_url else None),
+    }
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        **_model_overrides(args),
         "sandbox.kind": args.sandbox,
         "tests.command": args.test_command,
         "limits.max_steps": args.max_steps,
@@ -128,18 +156,20 @@ def cmd_fix(args: argparse.Namespace) -> int:
     config: Config = load_config(repo, _flags(args))
     if args.yes and not args.stash and is_dirty(repo):
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
-    model = build_model(config.model)
-    sandbox, warning = choose_sandbox(config.sandbox, repo, lambda line: console.print(f"[dim]{escape(line)}[/]"))
-    if warning:
-        console.print(f"[yellow]warning: {warning}[/]")
-    task = Task(repo=repo, issue=issue, test_command=config.tests.command)
-    agent = Agent(model, sandbox, config)
-    renderer = JsonRenderer() if args.json else RichRenderer(console)
-    final: RunFinished | None = None
-    for event in agent.run(task):
-        renderer(event)
-        if isinstance(event, RunFinished):
-            final = event
+    with ExitStack() as stack:  # owns the local runtime process, if any
+        progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
+        model = build_model(config.model, stack, progress=progress)
+        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
+        if warning:
+            console.print(f"[yellow]warning: {escape(warning)}[/]")
+        task = Task(repo=repo, issue=issue, test_command=config.tests.command)
+        agent = Agent(model, sandbox, config)
+        renderer = JsonRenderer() if args.json else RichRenderer(console)
+        final: RunFinished | None = None
+        for event in agent.run(task):
+            renderer(event)
+            if isinstance(event, RunFinished):
+                final = event
     assert final is not None
     patch_file = agent.trajectory_path.with_suffix(".patch") if agent.trajectory_path else None
     if patch_file and final.patch.strip():
@@ -154,6 +184,36 @@ def cmd_fix(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _deliver(args, repo, final, console, task)
     return EXIT_RESOLVED if final.status == "resolved" else EXIT_NOT_RESOLVED
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    console = Console(stderr=True, highlight=False)
+    config = load_config(args.repo.resolve(), _model_overrides(args))
+    report = doctor.diagnose(config, lambda line: console.print(f"[dim]{escape(line)}[/]"))
+    print(doctor.render(report, args.json))
+    return EXIT_USAGE if "probe_error" in report else EXIT_RESOLVED
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .runtime.launch import runtime_for
+
+    console = Console(stderr=True, highlight=False)
+    overrides = {"model.local_model": args.local_model, "model.path": args.path, "model.context": args.context,
+                 "model.threads": args.threads, "model.grammar": False if args.no_grammar else None}
+    config = load_config(args.repo.resolve(), overrides)
+    runtime, note = runtime_for(config.model, lambda line: console.print(f"[dim]{escape(line)}[/]"))
+    runtime.port = args.port
+    console.print(note)
+    with runtime as info:
+        console.print(f"[green]serving {info.name} at {info.url}[/] (Ctrl-C stops it)")
+        try:
+            while runtime.alive:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return EXIT_RESOLVED
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -186,8 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_fix(args)
         if args.command == "sandbox":
             return sandbox_cli.run(args)
+        if args.command == "models":
+            return models_cli.run(args)
+        if args.command == "doctor":
+            return cmd_doctor(args)
+        if args.command == "serve":
+            return cmd_serve(args)
         return cmd_replay(args)
-    except (UsageError, ConfigError, ApplyError, sandbox_cli.SandboxCliError) as exc:
+    except (UsageError, ConfigError, ApplyError, sandbox_cli.SandboxCliError, models_cli.ModelsCliError) as exc:
         print(f"coder: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

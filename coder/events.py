@@ -117,7 +117,7 @@ class HintGiven:
 @dataclass(frozen=True)
 class LimitReached:
     type: ClassVar[str] = "limit_reached"
-    limit: Literal["steps", "tokens", "wall_time"]
+    limit: Literal["steps", "tokens", "wall_time", "context"]
     value: float
     maximum: float
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Callable
 
 from .config import ConfigError, SandboxConfig
 from .models.base import Model, ModelError
@@ -10,12 +12,27 @@ from .models.config import ModelConfig
 from .sandboxes.base import Sandbox, SandboxError
 
 
-def build_model(config: ModelConfig, probe: bool = True) -> Model:
-    """The model client for the configured provider; probe=True checks the endpoint answers first."""
-    if config.provider == "local":
-        raise ConfigError("provider 'local' (the bundled llama.cpp runtime) is not available in this build; "
-                          "set model.provider = \"openai_compat\" and model.base_url to a running server")
+def build_model(config: ModelConfig, stack: ExitStack | None = None, probe: bool = True,
+                progress: Callable[[str], None] = lambda _: None) -> Model:
+    """The model client for the configured provider; probe=True checks the endpoint answers first.
+
+    provider = "local" starts the bundled runtime (stopped when STACK closes) and talks to it like any endpoint."""
     from .models.openai_compat import OpenAICompatModel
+
+    gguf: Path | None = None
+    if config.provider == "local":
+        if stack is None:
+            raise ValueError("the local provider needs an ExitStack to own the runtime process")
+        from .runtime.launch import runtime_for
+
+        runtime, note = runtime_for(config, progress)
+        progress(note)
+        try:
+            info = stack.enter_context(runtime)
+        except ModelError as exc:
+            raise ConfigError(str(exc)) from exc
+        config = config.model_copy(update={"base_url": info.url, "name": info.name, "api_key": None})
+        gguf = info.model_path
 
     model = OpenAICompatModel(config)
     if probe:
@@ -23,7 +40,18 @@ def build_model(config: ModelConfig, probe: bool = True) -> Model:
             model.probe()
         except ModelError as exc:
             raise ConfigError(str(exc)) from exc
+    _attach_context_budget(model, gguf)
     return model
+
+
+def _attach_context_budget(model: Any, gguf: Path | None) -> None:
+    """Give the model its context window and a token counter when the endpoint reports a window."""
+    from .doctor import endpoint_context_window
+    from .tokens import token_counter
+
+    window = endpoint_context_window(model.config.base_url, model.config.name)
+    model.context_window = window  # type: ignore[attr-defined]
+    model.token_counter = token_counter(gguf, model.config.base_url) if window else None  # type: ignore[attr-defined]
 
 
 def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,

@@ -24,7 +24,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.sandbox.kind == "auto"
     assert config.tests.command is None
     assert config.prompts.system == "system.j2"
-    assert config.model.provider == "openai_compat"
+    assert config.model.provider == "local"  # the bundled runtime: works with no server and no API key
 
 
 def test_pyproject_tool_coder(tmp_path: Path) -> None:
@@ -153,3 +153,10 @@ def test_project_instructions_capped(tmp_path: Path) -> None:
 def test_env_string_setting_keeps_raw_text(tmp_path: Path, key: str, raw: str, field: str) -> None:
     config = load_config(tmp_path, environ={key: raw})
     assert getattr(config.model, field) == raw
+
+
+def test_base_url_without_provider_means_a_remote_endpoint(tmp_path: Path) -> None:
+    config = load_config(tmp_path, environ={"CODER_MODEL__BASE_URL": "http://127.0.0.1:8000/v1"})
+    assert config.model.provider == "openai_compat"
+    config = load_config(tmp_path, environ={"CODER_MODEL__BASE_URL": "http://x/v1", "CODER_MODEL__PROVIDER": "local"})
+    assert config.model.provider == "local"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["ModelConfig", "PRESETS", "Preset"]
 
@@ -28,7 +28,7 @@ class ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider: Literal["openai_compat", "local"] = "openai_compat"
+    provider: Literal["openai_compat", "local"] = "local"
     base_url: str = "http://127.0.0.1:8080/v1"
     api_key: str | None = None
     name: str = "qwen2.5-coder"
@@ -41,6 +41,20 @@ class ModelConfig(BaseModel):
     native_tools: bool = True
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
+    # The bundled runtime (provider = "local"):
+    local_model: str | None = Field(default=None, description="Registry name (`coder models list`); None: picked by memory.")
+    path: str | None = Field(default=None, description="A GGUF file to serve instead of a registry model.")
+    context: int | None = Field(default=None, ge=512, description="Context size in tokens; None: the model's, at most 32768.")
+    threads: int | None = Field(default=None, ge=1, description="CPU threads; None: the physical cores.")
+    grammar: bool = Field(default=True, description="Constrain tool calls with a grammar built from the tool schemas.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_url_means_remote(cls, data: Any) -> Any:
+        """Setting base_url without a provider means an OpenAI-compatible endpoint, not the bundled runtime."""
+        if isinstance(data, dict) and "base_url" in data and "provider" not in data:
+            return {**data, "provider": "openai_compat"}
+        return data
 
     def sampling(self) -> dict[str, Any]:
         """Effective sampling parameters: the preset, with any explicit overrides applied."""

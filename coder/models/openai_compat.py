@@ -226,8 +226,12 @@ class OpenAICompatModel:
     ) -> ModelReply:
         visible, parsed = parse_tool_calls(text, tools)
         calls = native or parsed
+        raw = text
+        if native:  # keep the calls in the raw record too, in the Hermes shape the server parsed them from
+            raw += "".join(f"\n<tool_call>\n{json.dumps({'name': c.name, 'arguments': c.arguments})}\n</tool_call>"
+                           for c in native)
         return ModelReply(
-            text=visible, tool_calls=tuple(calls), usage=usage or Usage(), raw=text, finish_reason=finish
+            text=visible, tool_calls=tuple(calls), usage=usage or Usage(), raw=raw, finish_reason=finish
         )
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> ModelReply:

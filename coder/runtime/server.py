@@ -1,0 +1,285 @@
+"""The bundled runtime: an OpenAI-compatible HTTP server on 127.0.0.1 around llama-cpp-python.
+
+Why our own and not llama_cpp.server: it needs no extra web stack, it renders the model's own chat template with the
+tools, it constrains tool calls with a grammar built from the tools' schemas (so even a 0.5B model emits only
+well-formed calls to real tools), and it reports how many prompt tokens came from the KV cache of the previous
+request's common prefix (llama-cpp-python reuses that prefix; only new tokens are prefilled).
+
+Endpoints: GET /health, GET /v1/models, POST /v1/chat/completions (stream or not), POST /tokenize.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..models.toolcall_parser import parse_tool_calls
+from .chat_template import render_chat
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    model_path: Path
+    name: str
+    n_ctx: int
+    threads: int
+    host: str = "127.0.0.1"
+    port: int = 0
+    grammar: bool = True
+    prefix_cache: bool = True  # off only to measure what the reuse of the common prefix saves
+    max_text_chars: int = 600  # free text (a plan, a thought) allowed before the grammar-forced tool call
+    max_string_chars: int | None = None  # cap on each JSON string argument (tests with random weights use one)
+
+
+class Engine:
+    """One loaded model; requests are served one at a time (the KV cache is shared state)."""
+
+    def __init__(self, settings: RuntimeSettings) -> None:
+        from llama_cpp import Llama
+
+        self.settings = settings
+        self.llm = Llama(model_path=str(settings.model_path), n_ctx=settings.n_ctx, n_threads=settings.threads,
+                         n_threads_batch=settings.threads, n_batch=512, verbose=False)
+        self.template = str(self.llm.metadata.get("tokenizer.chat_template", ""))
+        self.eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
+        self.lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
+
+    def _grammar(self, tools: list[dict[str, Any]]) -> Any:
+        """A fresh fast grammar processor for one generation (the GBNF text is cached per tool set)."""
+        from llama_cpp import LogitsProcessorList
+
+        from .grammar import GrammarLogitsProcessor, tool_call_grammar
+
+        key = json.dumps(tools, sort_keys=True)
+        if key not in self._grammars:
+            # All three call shapes the tolerant parser reads: small Qwen models rarely choose the <tool_call> tags
+            # by themselves, and forcing one shape they dislike makes them ramble.
+            self._grammars[key] = tool_call_grammar(tools, max_text_chars=self.settings.max_text_chars,
+                                                    max_string_chars=self.settings.max_string_chars,
+                                                    styles=("tagged", "fenced", "bare"))
+        return LogitsProcessorList([GrammarLogitsProcessor(self.llm, self._grammars[key])])
+
+    def cached_prefix(self, tokens: list[int]) -> int:
+        """How many leading tokens the KV cache already holds (llama-cpp-python reuses them)."""
+        held = list(self.llm._input_ids[: self.llm.n_tokens])
+        common = 0
+        for a, b in zip(held, tokens[:-1]):
+            if a != b:
+                break
+            common += 1
+        return common
+
+    def generate(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Yield {"text": piece} items, then {"done": True, ...usage and timings}."""
+        tools = body.get("tools") or []
+        use_tools = bool(tools) and body.get("tool_choice") != "none"
+        prompt = render_chat(self.template, body.get("messages", []), tools if use_tools else None)
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) >= self.settings.n_ctx:
+            raise ValueError(f"the prompt has {len(tokens)} tokens but the context is {self.settings.n_ctx}; "
+                             "raise model.context or shorten the conversation")
+        max_tokens = min(int(body.get("max_tokens") or 2048), self.settings.n_ctx - len(tokens))
+        if not self.settings.prefix_cache:
+            self.llm.reset()
+        cached = self.cached_prefix(tokens)
+        processors = self._grammar(tools) if use_tools and self.settings.grammar else None
+        began = time.perf_counter()
+        first: float | None = None
+        completion = 0
+        stream = self.llm.create_completion(
+            prompt=tokens, max_tokens=max_tokens, stream=True, logits_processor=processors,
+            temperature=float(body.get("temperature", 0.7)), top_p=float(body.get("top_p", 0.8)),
+            top_k=int(body.get("top_k", 20)),
+            repeat_penalty=float(body.get("repetition_penalty", body.get("repeat_penalty", 1.05))),
+            seed=body.get("seed"), stop=body.get("stop") or None)
+        finish = "stop"
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            if first is None:
+                first = time.perf_counter()
+            if choice.get("text") or not choice.get("finish_reason"):  # the closing chunk carries no token
+                completion += 1
+            if choice.get("text"):
+                yield {"text": choice["text"]}
+            if choice.get("finish_reason"):
+                finish = choice["finish_reason"]
+        end = time.perf_counter()
+        first = first or end
+        yield {"done": True, "finish_reason": finish, "prompt_tokens": len(tokens), "cached_tokens": cached,
+               "completion_tokens": completion,
+               "timings": {"prompt_n": len(tokens) - cached, "cache_n": cached, "prompt_ms": (first - began) * 1000,
+                           "predicted_n": completion, "predicted_ms": (end - first) * 1000}}
+
+
+def _completion_body(name: str, text: str, done: dict[str, Any], tools_used: bool) -> dict[str, Any]:
+    visible, calls = parse_tool_calls(text) if tools_used else (text, [])
+    message: dict[str, Any] = {"role": "assistant", "content": visible if calls else text}
+    finish = done["finish_reason"]
+    if calls:
+        message["tool_calls"] = [{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                                  "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                                 for c in calls if not c.parse_error]
+        finish = "tool_calls" if message["tool_calls"] else finish
+        if not message["tool_calls"]:
+            del message["tool_calls"]
+            message["content"] = text
+    return {"id": f"chatcmpl-{uuid.uuid4().hex[:16]}", "object": "chat.completion", "created": int(time.time()),
+            "model": name, "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": _usage(done), "timings": done["timings"]}
+
+
+def _usage(done: dict[str, Any]) -> dict[str, Any]:
+    return {"prompt_tokens": done["prompt_tokens"], "completion_tokens": done["completion_tokens"],
+            "total_tokens": done["prompt_tokens"] + done["completion_tokens"],
+            "prompt_tokens_details": {"cached_tokens": done["cached_tokens"]}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: "RuntimeServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": {"message": message, "type": "invalid_request_error", "code": status}})
+
+    def do_GET(self) -> None:
+        engine = self.server.engine
+        if self.path.rstrip("/") in ("/health", "/v1/health"):
+            self._json(200, {"status": "ok"})
+        elif self.path.rstrip("/").endswith("/models"):
+            s = engine.settings
+            self._json(200, {"object": "list", "data": [{
+                "id": s.name, "object": "model", "owned_by": "coder",
+                "meta": {"n_ctx": s.n_ctx, "n_ctx_train": engine.llm.n_ctx_train() if hasattr(engine.llm, "n_ctx_train") else None,
+                         "threads": s.threads, "path": str(s.model_path), "chat_template": engine.template,
+                         "grammar": s.grammar}}]})
+        else:
+            self._error(404, f"no route {self.path}")
+
+    def _read_body(self) -> dict[str, Any] | None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            return body if isinstance(body, dict) else None
+        except (ValueError, json.JSONDecodeError):
+            return None
+
+    def do_POST(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return self._error(400, "the request body must be a JSON object")
+        engine = self.server.engine
+        if self.path.rstrip("/").endswith("/tokenize"):
+            tokens = engine.llm.tokenize(str(body.get("content", "")).encode(), add_bos=False, special=True)
+            return self._json(200, {"tokens": tokens})
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            return self._error(404, f"no route {self.path}")
+        with engine.lock:
+            try:
+                if body.get("stream"):
+                    self._stream(engine, body)
+                else:
+                    self._complete(engine, body)
+            except ValueError as exc:
+                self._error(400, str(exc))
+
+    def _complete(self, engine: Engine, body: dict[str, Any]) -> None:
+        text, done = "", {}
+        for item in engine.generate(body):
+            if "text" in item:
+                text += item["text"]
+            else:
+                done = item
+        self._json(200, _completion_body(engine.settings.name, text, done, bool(body.get("tools"))))
+
+    def _stream(self, engine: Engine, body: dict[str, Any]) -> None:
+        items = iter(engine.generate(body))
+        first = next(items)  # errors (e.g. context overflow) surface before the headers are sent
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:16]}", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": engine.settings.name}
+
+        def send(payload: dict[str, Any]) -> None:
+            self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+            self.wfile.flush()
+
+        text, done = "", {}
+        for item in itertools.chain([first], items):
+            if "text" in item:
+                text += item["text"]
+                send({**base, "choices": [{"index": 0, "delta": {"content": item["text"]}, "finish_reason": None}]})
+            else:
+                done = item
+        final = _completion_body(engine.settings.name, text, done, bool(body.get("tools")))
+        message = final["choices"][0]["message"]
+        delta: dict[str, Any] = {}
+        if message.get("tool_calls"):
+            delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(message["tool_calls"])]
+        send({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": final["choices"][0]["finish_reason"]}]})
+        send({**base, "choices": [], "usage": final["usage"], "timings": final["timings"]})
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
+
+
+class RuntimeServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__((engine.settings.host, engine.settings.port), Handler)
+        self.engine = engine
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="coder's local OpenAI-compatible runtime")
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--name", default="local")
+    parser.add_argument("--n-ctx", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-grammar", action="store_true")
+    parser.add_argument("--no-prefix-cache", action="store_true", help="re-prefill every prompt (benchmarks only)")
+    parser.add_argument("--max-text-chars", type=int, default=600, help="free text allowed before a tool call")
+    parser.add_argument("--max-string-chars", type=int, default=None, help="cap on each string argument")
+    args = parser.parse_args(argv)
+    engine = Engine(RuntimeSettings(args.model, args.name, args.n_ctx, args.threads, args.host, args.port,
+                                    not args.no_grammar, not args.no_prefix_cache, args.max_text_chars,
+                                    args.max_string_chars))
+    server = RuntimeServer(engine)
+    host, port = server.server_address[:2]
+    print(json.dumps({"ready": True, "url": f"http://{host}:{port}/v1", "n_ctx": args.n_ctx,
+                      "threads": args.threads}), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

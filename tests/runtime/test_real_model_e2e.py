@@ -1,0 +1,53 @@
+"""`coder fix` on a tasks/ task with the real Qwen2.5-Coder-0.5B-Instruct GGUF through the bundled runtime.
+
+Asserted: every tool call the model made was well-formed (the grammar rules malformed calls out), the run ended by
+itself within its limits, and the trajectory was written. Whether it solved the task is the benchmark's business.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coder.taskspec import checkout, load_task
+
+TASK = Path(__file__).resolve().parents[2] / "tasks" / "paginator-drops-partial-page"
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+def test_coder_fix_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> None:
+    spec = load_task(TASK)
+    repo = checkout(TASK, tmp_path / "repo")
+    (tmp_path / "issue.md").write_text(spec.issue)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")},
+           "CODER_MODEL__PATH": str(real_gguf), "CODER_MODEL__CONTEXT": "16384",
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "coder.cli", "fix", "--issue-file", str(tmp_path / "issue.md"), "--json",
+         "--max-steps", "8", "--max-seconds", "900"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=1200, stdin=subprocess.DEVNULL)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    kinds = [e["type"] for e in events]
+    final = events[-1]
+    assert final["type"] == "run_finished" and final["status"] in ("resolved", "not_resolved", "limit_reached", "stuck")
+    replies = [e for e in events if e["type"] == "model_replied"]
+    assert replies and final["steps"] <= 8
+    calls = [c for r in replies for c in r["tool_calls"]]
+    assert calls and all(c["parse_error"] is None for c in calls), calls
+    rejected = [e for e in events if e["type"] == "tool_call_rejected"]
+    assert rejected == [], rejected  # no malformed call, no unknown tool, no invalid arguments, no call-less reply
+    assert "tool_started" in kinds
+    trajectories = list((tmp_path / "cache" / "coder" / "trajectories").glob("*.jsonl"))
+    assert len(trajectories) == 1
+    records = [json.loads(line) for line in trajectories[0].read_text().splitlines()]
+    assert {r["kind"] for r in records} == {"event", "request", "response"}
+    assert any(r["kind"] == "response" and "<tool_call>" in r["raw"] for r in records)
+    print(f"real 0.5B: status={final['status']} steps={final['steps']} elapsed={final['elapsed']:.0f}s "
+          f"prompt={final['prompt_tokens']} cached={final['cached_tokens']} fail_to_pass={final['fail_to_pass']}")

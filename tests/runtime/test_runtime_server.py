@@ -1,0 +1,164 @@
+"""The bundled runtime end to end on a tiny random-weight GGUF with the real Qwen tokenizer: endpoints, prefix reuse,
+grammar-constrained tool calls, errors, token counting, `coder serve` and `coder doctor`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from coder.config import ConfigError
+from coder.models.base import Message, ModelError
+from coder.models.config import ModelConfig
+from coder.models.openai_compat import OpenAICompatModel
+from coder.runtime.launch import runtime_for
+from coder.runtime.process import LocalRuntime, RuntimeInfo
+from coder.tokens import GGUFTokenCounter, ServerTokenCounter
+from coder_tools.registry import all_tools, tool_schemas
+
+
+@pytest.fixture(scope="module")
+def runtime(tiny_gguf: Path) -> Iterator[RuntimeInfo]:
+    # A random-weight model rambles: keep the free text before the forced call short so replies stay small.
+    with LocalRuntime(tiny_gguf, "tiny", 4096, 1, max_text_chars=40, max_string_chars=24) as info:
+        yield info
+
+
+def model_for(info: RuntimeInfo, **overrides: Any) -> OpenAICompatModel:
+    return OpenAICompatModel(ModelConfig(provider="openai_compat", base_url=info.url, name=info.name, max_retries=0,
+                                         max_tokens=overrides.pop("max_tokens", 300), **overrides))
+
+
+def get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+CONVERSATION = [Message("system", "You are a coding agent. " * 20), Message("user", "Fix the bug in calc.py.")]
+
+
+def test_models_endpoint_reports_context_threads_and_template(runtime: RuntimeInfo) -> None:
+    meta = get(runtime.url + "/models")["data"][0]["meta"]
+    assert meta["n_ctx"] == 4096 and meta["threads"] == 1 and meta["grammar"] is True
+    assert "<tool_call>" in meta["chat_template"]  # the model's own (Qwen) template
+
+
+def test_every_reply_is_one_well_formed_call_to_a_real_tool(runtime: RuntimeInfo) -> None:
+    model = model_for(runtime, temperature=1.0)
+    tools = all_tools()
+    for _ in range(3):
+        reply = model.complete(CONVERSATION, tool_schemas())
+        assert len(reply.tool_calls) == 1, reply.raw
+        call = reply.tool_calls[0]
+        assert call.parse_error is None and call.name in tools
+        tools[call.name].args.model_validate(call.arguments)
+
+
+def test_prefix_is_reused_across_turns(runtime: RuntimeInfo) -> None:
+    model = model_for(runtime)
+    first = model.complete(CONVERSATION, tool_schemas())
+    history = [*CONVERSATION, Message("assistant", first.text, tool_calls=first.tool_calls),
+               Message("tool", "ERROR: nothing here", tool_call_id=first.tool_calls[0].id, name=first.tool_calls[0].name)]
+    second = model.complete(history, tool_schemas())
+    assert second.usage.prompt_tokens > first.usage.prompt_tokens
+    hit_rate = second.usage.cached_tokens / second.usage.prompt_tokens
+    assert hit_rate >= 0.9, (second.usage, first.usage)
+
+
+def test_streaming_gives_text_deltas_and_the_same_kind_of_reply(runtime: RuntimeInfo) -> None:
+    deltas = list(model_for(runtime).stream(CONVERSATION, tool_schemas()))
+    final = deltas[-1].reply
+    assert final is not None and len(final.tool_calls) == 1 and final.usage.prompt_tokens > 0
+
+
+def test_plain_chat_without_tools(runtime: RuntimeInfo) -> None:
+    reply = model_for(runtime, max_tokens=8).complete([Message("user", "hi")], [])
+    assert reply.usage.completion_tokens <= 8 and not reply.tool_calls
+
+
+def test_prompt_larger_than_the_context_is_a_clear_error(runtime: RuntimeInfo) -> None:
+    huge = [Message("user", "word " * 6000)]
+    with pytest.raises(ModelError, match="context"):
+        model_for(runtime).complete(huge, [])
+
+
+def test_gguf_tokenizer_matches_the_runtime(runtime: RuntimeInfo, tiny_gguf: Path) -> None:
+    ours, server = GGUFTokenCounter(tiny_gguf), ServerTokenCounter(runtime.url)
+    samples = ["def add(a, b):\n    return a - b\n", "<tool_call>\n{\"name\": \"grep\"}\n</tool_call>", "héllo wörld 你好 12345",
+               "    indented\t\ttabs\r\nCRLF", "<|im_start|>user\nhi<|im_end|>"]
+    for text in samples:
+        assert ours.count(text) == server.count(text), text
+
+
+def test_runtime_for_sets_and_reports_context_and_threads(tiny_gguf: Path) -> None:
+    runtime, note = runtime_for(ModelConfig(path=str(tiny_gguf)))
+    assert runtime.n_ctx == 4096 or runtime.n_ctx <= 32768
+    assert f"context {runtime.n_ctx} tokens" in note and f"{runtime.threads} threads" in note
+    explicit, _ = runtime_for(ModelConfig(path=str(tiny_gguf), context=2048, threads=1))
+    assert (explicit.n_ctx, explicit.threads) == (2048, 1)
+    with pytest.raises(ConfigError, match="does not exist"):
+        runtime_for(ModelConfig(path="/nonexistent/model.gguf"))
+
+
+def test_corrupt_model_file_names_the_fix(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 5)
+    with pytest.raises(ConfigError, match="not a usable GGUF"):
+        runtime_for(ModelConfig(path=str(bad)))
+
+
+def _coder(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "coder.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_doctor_reports_the_local_runtime(tiny_gguf: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "CODER_MODEL__PATH": str(tiny_gguf), "CODER_MODEL__CONTEXT": "2048",
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = _coder("doctor", "--json", "--repo", str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["provider"] == "local" and report["context_tokens"] == 2048
+    assert "<tool_call>" in report["chat_template"] or report["chat_template"].endswith("…")
+    # A random-weight model may not close its forced call within doctor's short probe; the real model test checks
+    # that a real one comes back as a native call.
+    assert report["tool_call_format"] in ("native", "none")
+    assert report["prefill_tokens_per_second"] > 0 and report["decode_tokens_per_second"] > 0
+    assert "reachable" in report["docker"]
+
+
+def test_serve_answers_and_stops_on_sigint(tiny_gguf: Path, tmp_path: Path) -> None:
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "coder.cli", "serve", "--path", str(tiny_gguf), "--port", str(port),
+                             "--context", "2048", "--repo", str(tmp_path)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                meta = get(f"http://127.0.0.1:{port}/v1/models")["data"][0]["meta"]
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("coder serve never answered")
+        assert meta["n_ctx"] == 2048
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "context 2048 tokens" in stderr
+    with pytest.raises(OSError):
+        get(f"http://127.0.0.1:{port}/v1/models")

@@ -1,0 +1,62 @@
+"""The context budget: oldest tool outputs are elided first, and a request that cannot fit stops the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from coder.agent import Agent
+from coder.config import Config
+from coder.context_budget import ELIDED, ContextBudget
+from coder.events import LimitReached
+from coder.models.base import Message
+from coder.sandboxes.local import LocalSandbox
+from coder.task import Task
+from coder.testing import ScriptedModel, call, reply
+
+
+class CharCounter:
+    """One token per character: easy to reason about."""
+
+    exact = True
+
+    def count(self, text: str) -> int:
+        return len(text)
+
+
+def conversation(outputs: int, size: int) -> list[Message]:
+    messages = [Message("system", "s" * 50), Message("user", "u" * 50)]
+    for i in range(outputs):
+        messages.append(Message("assistant", "", tool_calls=(call("bash", f"c{i}", command="x"),)))
+        messages.append(Message("tool", "o" * size, tool_call_id=f"c{i}"))
+    return messages
+
+
+def test_oldest_outputs_are_elided_first() -> None:
+    budget = ContextBudget(window=2200, counter=CharCounter(), tools=[], reserve=200)
+    messages = conversation(4, 600)
+    fitted, size, elided = budget.fit(messages)
+    assert size <= budget.limit and elided >= 1
+    tool_contents = [m.content for m in fitted if m.role == "tool"]
+    assert tool_contents[0] == ELIDED and tool_contents[-1] == "o" * 600  # newest kept
+    assert fitted[0] == messages[0] and fitted[1] == messages[1]
+
+
+def test_nothing_changes_when_it_fits() -> None:
+    budget = ContextBudget(window=100_000, counter=CharCounter(), tools=[{"x": 1}], reserve=1000)
+    messages = conversation(3, 100)
+    assert budget.fit(messages) == (messages, budget.size(messages), 0)
+
+
+def test_agent_stops_when_even_the_latest_exchange_does_not_fit(buggy_repo: Path, tmp_path: Path) -> None:
+    class SmallWindowModel(ScriptedModel):
+        context_window = 3000
+        token_counter: Any = CharCounter()
+
+    model = SmallWindowModel([reply("1. look", call("bash", command="seq 1 20000")), reply("", call("submit"))] * 2)
+    config = Config.model_validate({"agent": {"baseline_tests": False, "observation_cap": 20000}})
+    agent = Agent(model, LocalSandbox(), config, trajectory_dir=tmp_path / "traj")
+    events = list(agent.run(Task(repo=buggy_repo, issue="add() subtracts")))
+    limits = [e for e in events if isinstance(e, LimitReached)]
+    assert limits and limits[0].limit == "context"
+    assert events[-1].status == "limit_reached" and "context window" in events[-1].message
