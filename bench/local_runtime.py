@@ -132,11 +132,11 @@ def conversation(args: argparse.Namespace, model: Path, threads: int) -> None:
         hit = cached / prompt if prompt else 0.0
         if turn >= 2:
             hits.append(hit)
-        print(f"{turn:>4}{prompt:>12}{cached:>8}{hit:>7.0%}{w_on:>14.2f}{w_off:>11.2f}{w_off / w_on:>9.1f}x")
+        print(f"{turn:>4}{prompt:>12}{cached:>8}{hit:>7.1%}{w_on:>14.2f}{w_off:>11.2f}{w_off / w_on:>9.1f}x")
     total_on = sum(r[0] for r in results[True])
     total_off = sum(r[0] for r in results[False])
     print(f"total: {total_on:.1f}s with reuse vs {total_off:.1f}s without ({total_off / total_on:.1f}x); "
-          f"cache hit from turn 2: min {min(hits):.0%}, mean {statistics.mean(hits):.0%} "
+          f"cache hit from turn 2: min {min(hits):.1%}, mean {statistics.mean(hits):.1%} "
           f"{'PASS' if min(hits) >= 0.9 else 'FAIL'} (target >= 90%)")
 
 
