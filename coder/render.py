@@ -78,7 +78,7 @@ class RichRenderer:
     def _model_replied(self, e: ModelReplied) -> None:
         self._end_stream()
         self._tokens += e.prompt_tokens + e.completion_tokens
-        cache = f", {e.cached_tokens} cached" if e.cached_tokens else ""
+        cache = f", {e.cached_tokens} cached ({e.cached_tokens / e.prompt_tokens:.0%} hit)" if e.cached_tokens and e.prompt_tokens else ""
         self.console.print(f"[dim]step {e.step}: {e.prompt_tokens}+{e.completion_tokens} tokens{cache}, {e.seconds:.1f}s "
                            f"(total {self._tokens})[/]")
 
@@ -119,8 +119,9 @@ class RichRenderer:
             self.console.print(f"  [red]still failing: {escape(', '.join(e.still_failing[:10]))}[/]")
         if e.pass_to_fail:
             self.console.print(f"  [red]broken by the change: {escape(', '.join(e.pass_to_fail[:10]))}[/]")
+        hit = f", {e.cached_tokens / e.prompt_tokens:.0%} cache hit" if e.prompt_tokens else ""
         self.console.print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
-                           f"({e.cached_tokens} cached), {e.elapsed:.1f}s[/]")
+                           f"({e.cached_tokens} cached{hit}), {e.elapsed:.1f}s[/]")
 
     def show_patch(self, patch: str) -> None:
         if patch.strip():
