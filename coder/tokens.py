@@ -36,7 +36,11 @@ class TokenizerError(Exception):
 @lru_cache(maxsize=4)
 def gguf_tokenizer(path: Path) -> Any:
     """A transformers PreTrainedTokenizerFast equivalent to the GGUF's own tokenizer (GPT-2-style BPE models)."""
+    import os
+
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no "PyTorch was not found" notice: we need none
     from transformers import PreTrainedTokenizerFast
 
     meta = read_metadata(path, keep_arrays=True)
