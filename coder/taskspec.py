@@ -28,6 +28,9 @@ class TaskSpec(BaseModel):
     test_command: str | None = None
     fail_to_pass: list[str] = Field(min_length=1)
     pass_to_pass: list[str] = Field(default_factory=list)
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    tags: list[Literal["one-line", "multi-file", "find-failing-test", "vague-issue", "cross-module"]] = Field(
+        default_factory=list)
 
 
 class ScriptedSolution(BaseModel):
