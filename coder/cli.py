@@ -23,12 +23,9 @@ from .factories import build_model, choose_sandbox
 from .render import JsonRenderer, RichRenderer
 from .task import Task
 from .trajectory import read_events
+from .usage import UsageError
 
 EXIT_RESOLVED, EXIT_NOT_RESOLVED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -242,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        handler = getattr(args, "handler", None)  # subcommand modules register theirs with set_defaults(handler=...)
+        if handler is not None:
+            return int(handler(args))
         if args.command == "fix":
             return cmd_fix(args)
         if args.command == "sandbox":
