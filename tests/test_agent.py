@@ -150,7 +150,8 @@ def test_wall_time_limit(buggy_repo: Path, tmp_path: Path) -> None:
 
 def test_long_output_is_elided_head_and_tail(buggy_repo: Path, tmp_path: Path) -> None:
     steps = [reply("", call("bash", command="seq 1 100000")), reply("", FIX), reply("", call("submit"))]
-    _, model, _ = run_agent(buggy_repo, steps, tmp_path, agent={"observation_cap": 1000})
+    events, model, _ = run_agent(buggy_repo, steps, tmp_path, agent={"observation_cap": 1000})
+    assert len(model.calls) >= 2, f"the run ended early: {events[-1]}"
     seen = last_observation(model, 1)
     assert "elided" in seen and seen.startswith("1\n") and "100000" in seen and len(seen) < 1500
 
