@@ -28,6 +28,14 @@ class SandboxSession(Protocol):
         """The workspace's changes since the start, as a git patch."""
         ...
 
+    def snapshot(self) -> str:
+        """Record the workspace as it is now (shell side effects included); returns an id for restore()."""
+        ...
+
+    def restore(self, snapshot_id: str) -> list[str]:
+        """Put the workspace back to a snapshot; returns the paths that changed."""
+        ...
+
     def close(self) -> None:
         """Stop the tool server and remove the sandbox; safe to call twice."""
         ...

@@ -19,11 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import SandboxError, ToolResult, WorkspaceOptions
+from .base import SandboxError, WorkspaceOptions
 from .docker_image import LABEL, image_tag, repo_tar
-from .rpc import JsonRpcClient
+from .rpc import JsonRpcClient, ToolServerCalls
 
-RPC_MARGIN = 30.0
 TOOLS_PYTHON = "/opt/coder/venv/bin/python"
 TOOLS_PATH = "/opt/coder/lib"
 CONTAINER_ENV = {
@@ -139,7 +138,7 @@ def _raw_socket(attached: Any) -> Any:
     return getattr(attached, "_sock", attached)
 
 
-class DockerSession:
+class DockerSession(ToolServerCalls):
     """A running sandbox container with its tool server."""
 
     name = "docker"
@@ -221,13 +220,6 @@ class DockerSession:
         except Exception:
             state = "container gone"
         return f"({state}) {stderr[-1500:]}".strip()
-
-    def call(self, name: str, arguments: dict[str, Any], timeout: float | None = None) -> ToolResult:
-        wait = timeout if timeout is not None else self.options.bash_timeout + RPC_MARGIN
-        return ToolResult.model_validate(self._rpc.request("call", {"name": name, "arguments": arguments}, timeout=wait))
-
-    def patch(self) -> str:
-        return str(self._rpc.request("patch", {}, timeout=120)["patch"])
 
     def close(self) -> None:
         container, self.container = self.container, None

@@ -18,11 +18,10 @@ from typing import Any
 
 from coder.resources import tools_path
 
-from .base import SandboxError, ToolResult, WorkspaceOptions
+from .base import SandboxError, WorkspaceOptions
 from .repo_copy import copy_repo
-from .rpc import JsonRpcClient
+from .rpc import JsonRpcClient, ToolServerCalls
 
-RPC_MARGIN = 30.0  # seconds the host waits beyond a tool's own timeout
 
 
 def sandbox_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -47,7 +46,7 @@ def sandbox_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, st
     return env
 
 
-class LocalSession:
+class LocalSession(ToolServerCalls):
     """A running local sandbox session."""
 
     name = "local"
@@ -86,14 +85,6 @@ class LocalSession:
         except OSError:
             return ""
         return f"Tool server log: {text[-2000:]}" if text.strip() else ""
-
-    def call(self, name: str, arguments: dict[str, Any], timeout: float | None = None) -> ToolResult:
-        wait = timeout if timeout is not None else self.options.bash_timeout + RPC_MARGIN
-        result = self._rpc.request("call", {"name": name, "arguments": arguments}, timeout=wait)
-        return ToolResult.model_validate(result)
-
-    def patch(self) -> str:
-        return str(self._rpc.request("patch", {}, timeout=120)["patch"])
 
     def close(self) -> None:
         proc, self._proc = self._proc, None

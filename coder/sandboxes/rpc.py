@@ -72,3 +72,28 @@ class JsonRpcClient:
     @property
     def alive(self) -> bool:
         return not self._dead
+
+
+class ToolServerCalls:
+    """The session methods every sandbox answers through its tool server's JSON-RPC client (self._rpc)."""
+
+    _rpc: JsonRpcClient
+    options: Any
+    rpc_margin: float = 30.0
+
+    def call(self, name: str, arguments: dict[str, Any], timeout: float | None = None) -> Any:
+        from coder_tools.base import ToolResult
+
+        wait = timeout if timeout is not None else self.options.bash_timeout + self.rpc_margin
+        return ToolResult.model_validate(self._rpc.request("call", {"name": name, "arguments": arguments}, timeout=wait))
+
+    def patch(self) -> str:
+        return str(self._rpc.request("patch", {}, timeout=120)["patch"])
+
+    def snapshot(self) -> str:
+        """Record the workspace as it is now (shell side effects included); returns an id for restore()."""
+        return str(self._rpc.request("snapshot", {}, timeout=120)["id"])
+
+    def restore(self, snapshot_id: str) -> list[str]:
+        """Put the workspace back to a snapshot; returns the paths that changed."""
+        return [str(p) for p in self._rpc.request("restore", {"id": snapshot_id}, timeout=120)["changed"]]

@@ -129,3 +129,20 @@ def test_not_a_git_repo_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
 def test_unknown_tool_is_a_result_not_an_exception(session: SandboxSession) -> None:
     result: Any = session.call("nope", {})
     assert not result.ok and "unknown tool" in result.output
+
+
+def test_restore_undoes_shell_side_effects(session: SandboxSession) -> None:
+    before = session.snapshot()
+    sh(session, "rm src/app.py && echo new > made.txt && mkdir -p deep/er && echo x > deep/er/f.py "
+                "&& printf 'changed' > untracked.py && mkdir -p ignored && echo y > ignored/out.txt")
+    session.call("edit_file", {"path": "made.txt", "command": "replace", "old": "new", "new": "newer"})
+    changed = session.restore(before)
+    assert changed == ["deep/er/f.py", "made.txt", "src/app.py", "untracked.py"]
+    assert sh(session, "cat src/app.py untracked.py").startswith("def main():\n    return 1\nx = 1\n")
+    assert "made.txt" not in sh(session, "ls") and "deep" not in sh(session, "ls")
+    assert "out.txt" in sh(session, "ls ignored")  # ignored files are not part of a snapshot
+    assert session.patch() == ""
+    # edit_file's own undo history was dropped: it must not resurrect made.txt
+    undo = session.call("edit_file", {"path": "made.txt", "command": "undo"})
+    assert not undo.ok
+    assert session.restore(session.snapshot()) == []

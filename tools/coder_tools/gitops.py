@@ -1,4 +1,4 @@
-"""Git inside the workspace: the base commit taken at start and the patch against it."""
+"""Git inside the workspace: the base commit taken at start, the patch against it, and per-step snapshots for undo."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ RUN_JUNK = ["__pycache__/", "*.pyc", ".pytest_cache/", ".coder/", "node_modules/
 _IDENTITY = ["-c", "user.name=coder", "-c", "user.email=coder@localhost", "-c", "commit.gpgsign=false"]
 
 
-def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True, stdin: str | None = None) -> str:
     """Run git in the workspace and return stdout (raises RuntimeError with stderr on failure)."""
     full_env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", **(env or {})}
     proc = subprocess.run(
@@ -21,6 +21,7 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
         env=full_env,
         capture_output=True,
         check=False,
+        input=stdin.encode("utf-8", errors="surrogateescape") if stdin is not None else None,
     )
     if check and proc.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}")
@@ -46,3 +47,44 @@ def diff_against(root: Path, base: str) -> str:
         git(root, "read-tree", base, env=env)
         git(root, "add", "-A", env=env)
         return git(root, "diff", "--cached", "--binary", "--no-color", "--no-ext-diff", base, env=env)
+
+
+def _snapshot_env(root: Path) -> dict[str, str]:
+    # A persistent private index makes `git add -A` incremental: only files whose stat changed are re-read.
+    return {"GIT_INDEX_FILE": str(root / ".git" / "coder-snapshot-index")}
+
+
+def snapshot(root: Path) -> str:
+    """Record the workspace (tracked and untracked-not-ignored files, whatever made them) as a git tree; return its id."""
+    env = _snapshot_env(root)
+    git(root, "add", "-A", env=env)
+    return git(root, "write-tree", env=env).strip()
+
+
+def restore(root: Path, tree: str) -> list[str]:
+    """Put the workspace back to snapshot TREE: files made since are removed, changed or deleted ones restored.
+
+    Returns the paths that changed. Files the repo ignores (build output, caches) are left alone."""
+    current = snapshot(root)
+    if current == tree:
+        return []
+    out = git(root, "diff-tree", "-r", "-z", "--no-renames", "--name-status", tree, current)
+    fields = [f for f in out.split("\0") if f]
+    changes = list(zip(fields[0::2], fields[1::2]))
+    env = _snapshot_env(root)
+    for status, path in changes:
+        if status == "A":  # created after the snapshot
+            target = root / path
+            target.unlink(missing_ok=True)
+            _remove_empty_parents(root, target.parent)
+    git(root, "read-tree", tree, env=env)
+    back = [path for status, path in changes if status != "A"]
+    if back:
+        git(root, "checkout-index", "-f", "-z", "--stdin", env=env, stdin="\0".join(back))
+    return sorted(path for _, path in changes)
+
+
+def _remove_empty_parents(root: Path, directory: Path) -> None:
+    while directory != root and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from . import __version__
 from .base import ToolError, ToolResult, Workspace, WorkspaceOptions, display, elide
-from .gitops import diff_against, init_base
+from .files import HISTORY_KEY
+from .gitops import diff_against, init_base, restore, snapshot
 from .registry import all_tools
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
@@ -86,6 +87,15 @@ class Server:
             return run_tool(self.ws, name, params.get("arguments", {})).model_dump()
         if method == "patch":
             return {"patch": diff_against(self.ws.root, self.base)}
+        if method == "snapshot":
+            return {"id": snapshot(self.ws.root)}
+        if method == "restore":
+            tree = params.get("id")
+            if not isinstance(tree, str) or not tree:
+                raise RpcError(INVALID_PARAMS, "params.id must be a snapshot id")
+            changed = restore(self.ws.root, tree)
+            self.ws.state.pop(HISTORY_KEY, None)  # edit_file's own undo history no longer matches the files
+            return {"changed": changed}
         raise RpcError(METHOD_NOT_FOUND, f"unknown method {method}")
 
 
