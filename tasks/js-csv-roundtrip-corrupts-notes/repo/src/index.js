@@ -1,0 +1,3 @@
+'use strict';
+
+module.exports = { ...require('./parse'), ...require('./stringify'), ...require('./records') };
