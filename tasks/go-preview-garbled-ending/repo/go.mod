@@ -1,0 +1,3 @@
+module example.com/newsfeed
+
+go 1.19
