@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
+import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from coder_tools.base import ToolResult, WorkspaceOptions
 from coder_tools.registry import all_tools
@@ -14,16 +15,20 @@ from coder_tools.server import format_validation_error
 from pydantic import ValidationError
 
 from . import conversation as conv
+from .approval import Approver, approval_reason
 from .config import Config
 from .context_budget import ContextBudget
-from .events import (Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted,
+from .events import (ApprovalDecided, ApprovalRequested, Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted,
                      RunStatus, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
 from .models.base import Message, Model, ModelError, ModelReply, ToolCall, Usage
 from .prompts import render
 from .repeats import RepeatTracker
-from .sandboxes.base import Sandbox, SandboxError, SandboxSession
+from .sandboxes.base import Sandbox, SandboxSession
 from .task import Task
 from .trajectory import TrajectoryWriter, default_trajectory_dir
+
+if TYPE_CHECKING:
+    from .session import AgentSession
 
 
 @dataclass
@@ -43,6 +48,19 @@ class _RunState:
     message: str = ""
     format_errors: int = 0
     needs_change: bool = True
+    cancel: threading.Event = field(default_factory=threading.Event)  # set from any thread to interrupt the turn
+    always_allowed: set[str] = field(default_factory=set)  # tools the user approved for the whole session
+    turn_started: float = field(default_factory=time.monotonic)
+    turn_first_step: int = 0
+    turn_tokens: int = 0
+    snapshots: list[tuple[int, str, int]] = field(default_factory=list)  # (step, workspace snapshot, messages before)
+
+    def new_turn(self) -> None:
+        """Reset what one turn decides; keep the session's totals, baseline and approvals."""
+        self.final, self.submitted, self.submit_pushed_back = None, False, False
+        self.status, self.message, self.format_errors = None, "", 0
+        self.cancel.clear()
+        self.turn_started, self.turn_first_step, self.turn_tokens = time.monotonic(), self.steps, self.usage.total_tokens
 
 
 class _Stop(Exception):
@@ -54,12 +72,14 @@ class _Stop(Exception):
 
 
 class Agent:
-    """Runs one task at a time; every surface consumes the events run() yields."""
+    """The step logic of the agent; a run (or a longer conversation) is an AgentSession. Surfaces consume the events."""
 
-    def __init__(self, model: Model, sandbox: Sandbox, config: Config, trajectory_dir: Path | None = None) -> None:
+    def __init__(self, model: Model, sandbox: Sandbox, config: Config, trajectory_dir: Path | None = None,
+                 approver: Approver | None = None) -> None:
         self.model = model
         self.sandbox = sandbox
         self.config = config
+        self.approver = approver
         self.tools = all_tools()
         self.schemas = [spec.schema() for spec in self.tools.values()]
         self.trajectory_dir = trajectory_dir or Path(config.trajectory_dir or default_trajectory_dir())
@@ -67,58 +87,34 @@ class Agent:
         self._budget: ContextBudget | None = None
 
     def run(self, task: Task) -> Iterator[Event]:
-        """Yield the run's events; the last one is always RunFinished. Every event also goes to the trajectory."""
-        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
-        self.trajectory_path = self.trajectory_dir / f"{run_id}.jsonl"
-        writer = TrajectoryWriter(self.trajectory_path)
+        """One task from start to finish; the last event is always RunFinished. Every event also goes to the trajectory."""
+        session = self.session(task)
         try:
-            for event in self._run(task, run_id, writer):
-                writer.event(event)
-                yield event
+            yield from session.start()
         finally:
-            writer.close()
+            session.close()
 
-    def _run(self, task: Task, run_id: str, writer: TrajectoryWriter) -> Iterator[Event]:
-        cfg = self.config
-        state = _RunState()
-        yield RunStarted(run_id, task.title, self.model.name, self.sandbox.name, str(task.repo.resolve()),
-                         cfg.limits.model_dump())
-        options = WorkspaceOptions(test_command=cfg.tests.command or task.test_command,
-                                   bash_timeout=cfg.sandbox.bash_timeout, output_cap=cfg.sandbox.output_cap)
-        patch = ""
-        try:
-            with self.sandbox.open(task.repo, options) as session:
-                yield from self._loop(task, session, state, writer)
-                if state.final is None:
-                    yield from self._final_tests(session, state)
-                patch = session.patch()
-        except KeyboardInterrupt:
-            state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
-        except ModelError as exc:
-            state.status, state.message = "error", f"model error: {exc}"
-        except SandboxError as exc:
-            state.status, state.message = "error", f"sandbox error: {exc}"
-        yield self._finished(state, patch)
+    def session(self, task: Task) -> "AgentSession":
+        """A conversation about TASK in one sandbox: start(), then follow_up(), undo() and interrupt()."""
+        from .session import AgentSession
 
-    def _loop(self, task: Task, session: SandboxSession, state: _RunState, writer: TrajectoryWriter) -> Iterator[Event]:
+        return AgentSession(self, task)
+
+    def steps(self, task: Task, messages: list[Message], session: SandboxSession, state: _RunState,
+              writer: TrajectoryWriter) -> Iterator[Event]:
+        """Model calls and tool calls until submit, a limit, a stop or an interrupt; sets state.status."""
         cfg = self.config
-        baseline_line = None
-        if cfg.agent.baseline_tests:
-            result = session.call("run_tests", {})
-            if result.ok:
-                state.baseline = dict(result.data.get("tests", {}))
-                baseline_line = conv.test_summary(result.data)
-                yield self._tests_event("baseline", result.data)
-        state.needs_change = bool(task.issue) or bool(conv.failing_ids(state.baseline))
-        messages = conv.opening_messages(task, cfg, self.schemas, baseline_line)
         tool_format = cfg.agent.tool_format
         repeats = RepeatTracker(cfg.agent.repeat_hint_after, cfg.agent.repeat_give_up_after)
         try:
             while True:
+                self._check_cancel(state)
                 limit = self._limit_reached(state)
                 if limit is not None:
                     yield limit
                     raise _Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g})")
+                if cfg.agent.snapshots:
+                    state.snapshots.append((state.steps + 1, session.snapshot(), len(messages)))
                 state.steps += 1
                 if tool_format == "native" and getattr(self.model, "sends_tools", True) is False:
                     tool_format = "text"  # the server refused native tools: describe them in the prompt instead
@@ -131,21 +127,31 @@ class Agent:
                 writer.request(state.steps, [m.to_openai() for m in messages], [t["function"]["name"] for t in tools_for_model])
                 reply = yield from self._ask(messages, tools_for_model, state)
                 writer.response(state.steps, reply.raw)
-                if state.steps == 1 and (steps := conv.parse_plan(reply.text)):
+                if state.steps == state.turn_first_step + 1 and (plan := conv.parse_plan(reply.text)):
                     state.plan_revision += 1
-                    yield PlanUpdated(steps, state.plan_revision)
+                    yield PlanUpdated(plan, state.plan_revision)
                 messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
                 if not reply.tool_calls:
                     yield from self._no_tool_call(messages, state)
                     continue
                 state.format_errors = 0
-                for call in reply.tool_calls:
+                for index, call in enumerate(reply.tool_calls):
+                    if state.cancel.is_set():  # every call the model made still needs an answer in the history
+                        for skipped in reply.tool_calls[index:]:
+                            messages.append(Message("tool", "Not run: the user interrupted.", tool_call_id=skipped.id,
+                                                    name=skipped.name))
+                        self._check_cancel(state)
                     observation = yield from self._execute(call, session, state, repeats)
                     messages.append(Message("tool", observation, tool_call_id=call.id, name=call.name))
                     if state.submitted:
                         raise _Stop(*self._verdict(state))
         except _Stop as stop:
             state.status, state.message = stop.status, stop.message
+
+    @staticmethod
+    def _check_cancel(state: _RunState) -> None:
+        if state.cancel.is_set():
+            raise _Stop("interrupted", "interrupted by the user")
 
     def _fit_context(self, messages: list[Message], tools: list[dict[str, Any]]) -> LimitReached | None:
         """Elide the oldest tool outputs when the model reports a context window the request would overflow."""
@@ -165,15 +171,18 @@ class Agent:
         began = time.monotonic()
         reply: ModelReply | None = None
         if self.config.agent.stream:
-            for delta in self.model.stream(messages, tools):
-                if delta.text:
-                    yield TextStreamed(state.steps, delta.text)
-                if delta.reply is not None:
-                    reply = delta.reply
+            with closing(self.model.stream(messages, tools)) as deltas:  # type: ignore[type-var]
+                for delta in deltas:
+                    self._check_cancel(state)
+                    if delta.text:
+                        yield TextStreamed(state.steps, delta.text)
+                    if delta.reply is not None:
+                        reply = delta.reply
             if reply is None:
                 raise ModelError("the model stream ended without a reply")
         else:
             reply = self.model.complete(messages, tools)
+            self._check_cancel(state)
         state.usage = state.usage + reply.usage
         calls = tuple({"id": c.id, "name": c.name, "arguments": c.arguments, "parse_error": c.parse_error}
                       for c in reply.tool_calls)
@@ -195,6 +204,8 @@ class Agent:
         if problem is not None:
             yield ToolCallRejected(state.steps, call.name, problem)
             result = ToolResult(ok=False, output=problem)
+        elif (declined := (yield from self._approval(call, state))) is not None:
+            result = ToolResult(ok=False, output=declined)
         else:
             yield ToolStarted(state.steps, call.id, call.name, call.arguments)
             began = time.monotonic()
@@ -210,6 +221,22 @@ class Agent:
                 hint = render(self.config.prompts.repeat_hint, count=check.count, failing=check.failing, name=call.name)
                 yield HintGiven(state.steps, f"{call.name} repeated {check.count} times")
         return conv.observation(result, self.config.agent.observation_cap, hint)
+
+    def _approval(self, call: ToolCall, state: _RunState) -> Iterator[Event]:
+        """Ask the approver when the mode wants it; returns None to run the call, or the refusal the model sees."""
+        reason = approval_reason(self.config.agent.approval, call.name, call.arguments)
+        if reason is None or self.approver is None or call.name in state.always_allowed:
+            return None
+        request = ApprovalRequested(state.steps, call.id, call.name, dict(call.arguments), reason)
+        yield request
+        decision = self.approver(request)
+        yield ApprovalDecided(state.steps, call.id, call.name, decision)
+        if decision == "always":
+            state.always_allowed.add(call.name)
+        if decision == "no":
+            self._check_cancel(state)
+            return f"The user declined this call ({reason}). Do not retry it; find another way or submit."
+        return None
 
     def _reject_reason(self, call: ToolCall) -> str | None:
         if call.parse_error:
@@ -238,7 +265,7 @@ class Agent:
             yield from self._final_tests(session, state)
             final = state.final or {}
             failing = final.get("failed", 0) + final.get("errors", 0) if final.get("ran") else 0
-            if failing and not state.submit_pushed_back and state.steps < self.config.limits.max_steps:
+            if failing and not state.submit_pushed_back and state.steps - state.turn_first_step < self.config.limits.max_steps:
                 state.submit_pushed_back, state.final = True, None
                 failures = "\n".join(f"- {f['id']}: {f.get('message', '')[:200]}" for f in final.get("failures", [])[:10])
                 text = render(self.config.prompts.submit_check, reason=f"{failing} test(s) still fail", failures=failures)
@@ -268,12 +295,14 @@ class Agent:
         return "resolved", "submitted and all tests pass"
 
     def _limit_reached(self, state: _RunState) -> LimitReached | None:
+        """Limits apply to each turn of a session (a one-shot run is one turn)."""
         limits = self.config.limits
-        elapsed = time.monotonic() - state.started
-        if state.steps >= limits.max_steps:
-            return LimitReached("steps", state.steps, limits.max_steps)
-        if state.usage.total_tokens >= limits.max_tokens:
-            return LimitReached("tokens", state.usage.total_tokens, limits.max_tokens)
+        steps, tokens = state.steps - state.turn_first_step, state.usage.total_tokens - state.turn_tokens
+        elapsed = time.monotonic() - state.turn_started
+        if steps >= limits.max_steps:
+            return LimitReached("steps", steps, limits.max_steps)
+        if tokens >= limits.max_tokens:
+            return LimitReached("tokens", tokens, limits.max_tokens)
         if elapsed >= limits.max_wall_seconds:
             return LimitReached("wall_time", round(elapsed, 1), limits.max_wall_seconds)
         return None

@@ -31,6 +31,10 @@ class AgentConfig(Section):
     tool_format: Literal["native", "text"] = Field(
         "native", description="native: tools sent through the API; text: described in the system prompt."
     )
+    approval: Literal["never", "risky", "always"] = Field(
+        "never", description="Ask before running calls: never; risky ones (bash, writes to unusual files); always "
+                             "(every call that writes or runs something).")
+    snapshots: bool = Field(True, description="Snapshot the workspace before every step, so a step can be undone.")
 
 
 class SandboxConfig(Section):

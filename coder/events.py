@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Union
 
 RunStatus = Literal["resolved", "not_resolved", "limit_reached", "stuck", "error", "interrupted"]
+Decision = Literal["yes", "no", "always"]
 TestPhase = Literal["baseline", "step", "final"]
 
 
@@ -139,6 +140,45 @@ class RunFinished:
     summary: str = ""
 
 
+@dataclass(frozen=True)
+class FollowUpSent:
+    """The user continued the session with another message (same sandbox, same conversation)."""
+
+    type: ClassVar[str] = "follow_up_sent"
+    text: str
+
+
+@dataclass(frozen=True)
+class ApprovalRequested:
+    """A risky call waits for the user's yes, no or always (approval mode permitting)."""
+
+    type: ClassVar[str] = "approval_requested"
+    step: int
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApprovalDecided:
+    type: ClassVar[str] = "approval_decided"
+    step: int
+    call_id: str
+    name: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class StepUndone:
+    """The workspace went back to its state before STEPS (files the shell made or changed included)."""
+
+    type: ClassVar[str] = "step_undone"
+    steps: tuple[int, ...]
+    changed: tuple[str, ...]
+    message: str
+
+
 Event = Union[
     RunStarted,
     PlanUpdated,
@@ -152,6 +192,10 @@ Event = Union[
     HintGiven,
     LimitReached,
     RunFinished,
+    FollowUpSent,
+    ApprovalRequested,
+    ApprovalDecided,
+    StepUndone,
 ]
 
 EVENT_TYPES: dict[str, type[Any]] = {
@@ -169,6 +213,10 @@ EVENT_TYPES: dict[str, type[Any]] = {
         HintGiven,
         LimitReached,
         RunFinished,
+        FollowUpSent,
+        ApprovalRequested,
+        ApprovalDecided,
+        StepUndone,
     )
 }
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
-from .events import (EVENT_TYPES, Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished,
+from .events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, FileEdited, FollowUpSent, StepUndone, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished,
                      RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted, to_dict)
 
 
@@ -44,6 +44,10 @@ class RichRenderer:
             "hint_given": self._hint_given,
             "limit_reached": self._limit_reached,
             "run_finished": self._run_finished,
+            "follow_up_sent": self._follow_up_sent,
+            "approval_requested": self._approval_requested,
+            "approval_decided": self._approval_decided,
+            "step_undone": self._step_undone,
         }
         self._tokens = 0
         self._streaming = False
@@ -122,6 +126,21 @@ class RichRenderer:
         hit = f", {e.cached_tokens / e.prompt_tokens:.0%} cache hit" if e.prompt_tokens else ""
         self.console.print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
                            f"({e.cached_tokens} cached{hit}), {e.elapsed:.1f}s[/]")
+
+    def _follow_up_sent(self, e: FollowUpSent) -> None:
+        self._end_stream()
+        self.console.print(f"[bold]you[/]: {escape(e.text)}")
+
+    def _approval_requested(self, e: ApprovalRequested) -> None:
+        self._end_stream()
+        self.console.print(f"  [yellow]? {escape(e.name)} needs approval[/]: {escape(e.reason)}")
+
+    def _approval_decided(self, e: ApprovalDecided) -> None:
+        word = {"yes": "approved", "no": "declined", "always": "approved for this session"}[e.decision]
+        self.console.print(f"  [dim]{escape(e.name)} {word}[/]")
+
+    def _step_undone(self, e: StepUndone) -> None:
+        self.console.print(f"[magenta]{escape(e.message)}[/]" + (f" [dim]{escape(', '.join(e.changed))}[/]" if e.changed else ""))
 
     def show_patch(self, patch: str) -> None:
         if patch.strip():

@@ -73,6 +73,10 @@ KEY_FACTS: dict[str, list[str]] = {
     "limit_reached": ["limit reached", "steps", "30 of 30"],
     "run_finished": ["resolved", "tests pass", "tests/test_calc.py::test_add", "still failing: t::b",
                      "broken by the change: t::c", "5 steps", "5000+300", "4000 cached", "12.5s"],
+    "follow_up_sent": ["you", "also handle negative numbers"],
+    "approval_requested": ["bash needs approval", "runs a shell command: rm -rf build"],
+    "approval_decided": ["bash approved for this session"],
+    "step_undone": ["undid steps 4-5", "calc.py, made.txt"],
 }
 
 

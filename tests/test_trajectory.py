@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from coder.events import (EVENT_TYPES, Event, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated,
+from coder.events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, FollowUpSent, StepUndone, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated,
                           RunFinished, RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished,
                           ToolStarted, event_from_dict, to_dict)
 from coder.trajectory import TrajectoryWriter, default_trajectory_dir, read_events
@@ -39,6 +39,11 @@ SAMPLES: dict[str, Event] = {
                                 prompt_tokens=5000, completion_tokens=300, cached_tokens=4000,
                                 fail_to_pass=("tests/test_calc.py::test_add",), still_failing=("t::b",),
                                 pass_to_fail=("t::c",), summary="fixed add"),
+    "follow_up_sent": FollowUpSent(text="also handle negative numbers"),
+    "approval_requested": ApprovalRequested(step=6, call_id="c9", name="bash", arguments={"command": "rm -rf build"},
+                                            reason="runs a shell command: rm -rf build"),
+    "approval_decided": ApprovalDecided(step=6, call_id="c9", name="bash", decision="always"),
+    "step_undone": StepUndone(steps=(4, 5), changed=("calc.py", "made.txt"), message="undid steps 4-5: 2 file(s) restored"),
 }
 
 

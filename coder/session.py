@@ -1,0 +1,199 @@
+"""AgentSession: one conversation with the agent in one sandbox: the task, follow-ups, interrupt and per-step undo."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Iterator
+
+from coder_tools.base import WorkspaceOptions
+
+from . import conversation as conv
+from .agent import _RunState
+from .events import Event, FollowUpSent, RunStarted, StepUndone
+from .models.base import Message, ModelError
+from .sandboxes.base import SandboxError, SandboxSession
+from .task import Task
+from .trajectory import TrajectoryWriter
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+
+class SessionBusy(RuntimeError):
+    """A turn is still running; wait for it (or interrupt it) first."""
+
+
+class AgentSession:
+    """Drives the agent's steps for a task, then for each follow-up, keeping the sandbox and the conversation.
+
+    start() and follow_up() yield events ending with RunFinished; undo() yields StepUndone. interrupt() may be called
+    from any thread: the current turn stops at the next model token or before the next tool call, and the session
+    stays usable. close() removes the sandbox."""
+
+    def __init__(self, agent: "Agent", task: Task) -> None:
+        self.agent = agent
+        self.task = task
+        self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        self.state = _RunState()
+        self.messages: list[Message] = []
+        self.sandbox_session: SandboxSession | None = None
+        self._stack = ExitStack()  # owns the sandbox
+        self._busy = threading.Lock()
+        self._notes: list[str] = []  # told to the model with the next follow-up
+        agent.trajectory_path = agent.trajectory_dir / f"{self.run_id}.jsonl"
+        self.trajectory_path = agent.trajectory_path
+        self._writer = TrajectoryWriter(self.trajectory_path)
+
+    @property
+    def alive(self) -> bool:
+        """The sandbox is open: follow-ups and undo are possible."""
+        return self.sandbox_session is not None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy.locked()
+
+    def interrupt(self) -> None:
+        """Stop the current turn at the next safe point (thread-safe); the session is kept."""
+        self.state.cancel.set()
+
+    def start(self) -> Iterator[Event]:
+        """Open the sandbox, run the baseline tests and work on the task until the turn ends."""
+        with self._turn():
+            yield from self._record(self._start())
+
+    def follow_up(self, text: str) -> Iterator[Event]:
+        """Continue the conversation with the user's TEXT in the same sandbox."""
+        if not self.alive:
+            raise SandboxError("the session has no sandbox (it failed to start or was closed); start a new one")
+        with self._turn():
+            yield from self._record(self._follow_up(text))
+
+    def undo(self) -> Iterator[Event]:
+        """Put the workspace back to its state before the last step that changed it (shell side effects included)."""
+        if not self.alive:
+            raise SandboxError("the session has no sandbox; there is nothing to undo")
+        with self._turn():
+            yield from self._record(self._undo())
+
+    def patch(self) -> str:
+        """The workspace's changes since the start, as a git patch ('' when the sandbox is gone)."""
+        return self.sandbox_session.patch() if self.sandbox_session is not None else ""
+
+    def close(self) -> None:
+        """Remove the sandbox and close the trajectory; safe to call twice."""
+        self._close_sandbox()
+        self._writer.close()
+
+    def _close_sandbox(self) -> None:
+        self.sandbox_session = None
+        self._stack.close()
+
+    def __enter__(self) -> "AgentSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _turn(self) -> "_TurnGuard":
+        return _TurnGuard(self._busy)
+
+    def _record(self, events: Iterator[Event]) -> Iterator[Event]:
+        for event in events:
+            self._writer.event(event)
+            yield event
+
+    def _start(self) -> Iterator[Event]:
+        agent, cfg, state = self.agent, self.agent.config, self.state
+        yield RunStarted(self.run_id, self.task.title, agent.model.name, agent.sandbox.name,
+                         str(self.task.repo.resolve()), cfg.limits.model_dump())
+        options = WorkspaceOptions(test_command=cfg.tests.command or self.task.test_command,
+                                   bash_timeout=cfg.sandbox.bash_timeout, output_cap=cfg.sandbox.output_cap)
+        state.new_turn()
+        try:
+            self.sandbox_session = self._stack.enter_context(agent.sandbox.open(self.task.repo, options))
+            baseline_line = None
+            if cfg.agent.baseline_tests:
+                result = self.sandbox_session.call("run_tests", {})
+                if result.ok:
+                    state.baseline = dict(result.data.get("tests", {}))
+                    baseline_line = conv.test_summary(result.data)
+                    yield agent._tests_event("baseline", result.data)
+            state.needs_change = bool(self.task.issue) or bool(conv.failing_ids(state.baseline))
+            self.messages = conv.opening_messages(self.task, cfg, agent.schemas, baseline_line)
+        except KeyboardInterrupt:
+            self._close_sandbox()
+            state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
+            yield agent._finished(state, "")
+            return
+        except SandboxError as exc:
+            self._close_sandbox()
+            state.status, state.message = "error", f"sandbox error: {exc}"
+            yield agent._finished(state, "")
+            return
+        yield from self._steps()
+
+    def _follow_up(self, text: str) -> Iterator[Event]:
+        yield FollowUpSent(text)
+        notes, self._notes = self._notes, []
+        self.messages.append(Message("user", "\n\n".join([*notes, text])))
+        self.state.new_turn()
+        yield from self._steps()
+
+    def _steps(self) -> Iterator[Event]:
+        """The agent's steps, the final tests when the model did not submit, and RunFinished with the patch."""
+        agent, state, session = self.agent, self.state, self.sandbox_session
+        assert session is not None
+        patch = ""
+        try:
+            yield from agent.steps(self.task, self.messages, session, state, self._writer)
+            if state.final is None and state.status != "interrupted":
+                yield from agent._final_tests(session, state)
+            patch = session.patch()
+        except KeyboardInterrupt:
+            self._close_sandbox()
+            state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
+        except ModelError as exc:
+            state.status, state.message = "error", f"model error: {exc}"
+        except SandboxError as exc:
+            self._close_sandbox()
+            state.status, state.message = "error", f"sandbox error: {exc}"
+        if state.status == "interrupted" and self.alive:
+            state.message = "interrupted by the user; the session is kept (send a message to continue, or undo)"
+        yield agent._finished(state, patch)
+
+    def _undo(self) -> Iterator[Event]:
+        session, snapshots = self.sandbox_session, self.state.snapshots
+        assert session is not None
+        later = session.snapshot()
+        for index in range(len(snapshots) - 1, -1, -1):
+            step, tree, message_count = snapshots[index]
+            if tree != later:
+                undone = tuple(s for s, _, _ in snapshots[index:])
+                del snapshots[index:]
+                changed = tuple(session.restore(tree))
+                first, last = undone[0], undone[-1]
+                span = f"step {first}" if first == last else f"steps {first}-{last}"
+                self._notes.append(f"(The user undid {span}: the workspace is back to its state before step {first}; "
+                                   f"restored: {', '.join(changed) or 'nothing'}.)")
+                yield StepUndone(undone, changed, f"undid {span}: {len(changed)} file(s) restored")
+                return
+            later = tree
+        yield StepUndone((), (), "nothing to undo: no step changed the workspace")
+
+
+class _TurnGuard:
+    """Refuses a second turn while one is running."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            raise SessionBusy("the agent is still working; wait for it or interrupt it first")
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
