@@ -1,0 +1,3 @@
+module example.com/depbot
+
+go 1.19
