@@ -26,7 +26,8 @@ def unusual_write(path: str) -> str | None:
     parts = PurePosixPath(path.replace("\\", "/")).parts
     if any(part.startswith(".") and part not in (".", "..") for part in parts):
         return f"writes a hidden or CI file ({path})"
-    if parts and (parts[-1] in BUILD_FILES or parts[-1].startswith("requirements")):
+    name = parts[-1] if parts else ""
+    if name in BUILD_FILES or (name.startswith("requirements") and name.endswith((".txt", ".in"))):
         return f"changes a build or dependency file ({path})"
     return None
 

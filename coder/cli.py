@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, sandbox_cli
 from .runtime import models_cli
+from .eval import cli as eval_cli
+from .github import cli as github_cli
 from .agent import Agent
 from .apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
-from .events import RunFinished
+from .events import ApprovalRequested, Decision, RunFinished
 from .factories import build_model, choose_sandbox
 from .render import JsonRenderer, RichRenderer
 from .task import Task
@@ -49,9 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--max-tokens", type=int)
     fix.add_argument("--max-seconds", type=float)
     fix.add_argument("--no-stream", action="store_true", help="do not stream model text")
+    fix.add_argument("--approval", choices=["never", "risky", "always"],
+                     help="ask before risky calls (bash, unusual files) or before every call that writes or runs")
 
     sandbox_cli.add_parser(sub)
     models_cli.add_parser(sub)
+    eval_cli.add_parser(sub)
+    github_cli.add_parser(sub)
 
     doctor = sub.add_parser("doctor", help="probe the model endpoint (local or remote) and the Docker sandbox")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -96,6 +103,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "limits.max_tokens": args.max_tokens,
         "limits.max_wall_seconds": args.max_seconds,
         "agent.stream": False if args.no_stream else None,
+        "agent.approval": getattr(args, "approval", None),
     }
 
 
@@ -128,6 +136,18 @@ def _ask_apply(console: Console) -> bool:
     return answer in ("y", "yes")
 
 
+def terminal_approver(console: Console) -> Callable[[ApprovalRequested], Decision]:
+    """Ask on the terminal: yes, no, or always for this tool in this session."""
+
+    def ask(request: ApprovalRequested) -> Decision:
+        args = escape(json.dumps(request.arguments)[:300])
+        answer = console.input(f"[bold yellow]{escape(request.name)}[/] {escape(request.reason)}\n  [dim]{args}[/]\n"
+                               "  allow? [y]es / [n]o / [a]lways for this session: ").strip().lower()
+        return "always" if answer in ("a", "always") else "yes" if answer in ("y", "yes") else "no"
+
+    return ask
+
+
 def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: Console, task: Task) -> None:
     """Apply or commit the patch when the user accepted; otherwise say where it is."""
     if not final.patch.strip():
@@ -151,6 +171,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
         raise UsageError("--stash only makes sense with --yes")
     repo = _check_repo(args.repo)
     config: Config = load_config(repo, _flags(args))
+    if config.agent.approval != "never" and not sys.stdin.isatty():
+        raise UsageError(f"approval mode '{config.agent.approval}' needs a terminal to ask on; use --approval never")
     if args.yes and not args.stash and is_dirty(repo):
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
     with ExitStack() as stack:  # owns the local runtime process, if any
@@ -160,7 +182,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         if warning:
             console.print(f"[yellow]warning: {escape(warning)}[/]")
         task = Task(repo=repo, issue=issue, test_command=config.tests.command)
-        agent = Agent(model, sandbox, config)
+        agent = Agent(model, sandbox, config, approver=terminal_approver(console))
         renderer = JsonRenderer() if args.json else RichRenderer(console)
         final: RunFinished | None = None
         for event in agent.run(task):
@@ -248,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sandbox_cli.run(args)
         if args.command == "models":
             return models_cli.run(args)
+        if args.command == "eval":
+            return eval_cli.run(args)
+        if args.command == "github":
+            return github_cli.run(args)
         if args.command == "doctor":
             return cmd_doctor(args)
         if args.command == "serve":

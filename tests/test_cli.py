@@ -107,6 +107,7 @@ def test_dirty_tree_is_refused_with_yes(buggy_repo: Path, server: FakeOpenAIServ
         (["fix", "x", "--stash"], None, "--stash only makes sense with --yes"),
         (["replay", "nope.jsonl"], None, "no such trajectory file"),
         (["replay", "calc.py"], None, "not a coder trajectory"),
+        (["fix", "x", "--approval", "risky"], None, "needs a terminal to ask on"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(buggy_repo: Path, env: dict[str, str], args: list[str], setup: str | None,
