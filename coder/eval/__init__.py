@@ -1,0 +1,10 @@
+"""`coder eval`: tasks/ and SWE-bench instances, run by coder (and mini-swe-agent or the reference fixes for
+comparison) in parallel sandboxes, graded in fresh sandboxes, reported as JSONL, markdown, a plot and predictions."""
+
+from .jobs import EvalConfig, Job
+from .results import GradeResult, ResultStore, RunRecord
+from .runner import EvalOutcome, EvalPlan, Evaluation
+from .tasks import EvalTask, load_tasks
+
+__all__ = ["EvalConfig", "EvalOutcome", "EvalPlan", "EvalTask", "Evaluation", "GradeResult", "Job", "ResultStore",
+           "RunRecord", "load_tasks"]

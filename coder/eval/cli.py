@@ -1,0 +1,136 @@
+"""`coder eval`: run tasks/ (or SWE-bench instances) through coder, and optionally other harnesses, on one model
+endpoint; write results.jsonl, summary.md, plot.png and SWE-bench predictions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..config import Config, ConfigError, load_config
+from ..taskspec import TaskSpecError
+from ..usage import UsageError
+from .harness import RunLimits
+from .progress import make_display
+from .report import write_reports
+from .runner import HARNESSES, EvalPlan, Evaluation
+from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
+from .tasks import filter_tasks, load_tasks
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+class EvalUsageError(UsageError):
+    """A user mistake in `coder eval`: one line, exit code 2."""
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("eval", help="evaluate coder (and other harnesses) on tasks/ or SWE-bench instances",
+                       description="Run every task in its own sandbox, grade each final patch in a fresh sandbox, and "
+                                   "write results.jsonl, summary.md, plot.png and SWE-bench predictions to --out.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="TASKS",
+                   help="a tasks/ directory, one task directory, or a SWE-bench JSONL file")
+    p.add_argument("--tasks", action="append", metavar="ID", help="only these task ids (globs and commas allowed)")
+    p.add_argument("--model", action="append", dest="models", metavar="NAME",
+                   help="model to evaluate, repeatable: a registry name or .gguf (local runtime) or the endpoint's "
+                        "model name (with --base-url)")
+    p.add_argument("--base-url", help="an OpenAI-compatible endpoint instead of the local runtime")
+    p.add_argument("--provider", choices=["openai_compat", "local"])
+    p.add_argument("--workers", type=_positive, default=1, help="runs in parallel (default 1)")
+    p.add_argument("--runs", type=_positive, default=1, help="runs per task and configuration (default 1)")
+    p.add_argument("--redo", action="store_true", help="run again what --out already holds results for")
+    p.add_argument("--out", type=Path, default=Path("eval-results"), help="output directory (default eval-results)")
+    p.add_argument("--compare", action="append", default=[], choices=[h for h in HARNESSES if h != "coder"],
+                   help="also run this harness on the same tasks and endpoint (mini-swe-agent, or gold: the reference "
+                        "fixes)")
+    p.add_argument("--no-coder", action="store_true", help="run only the --compare harnesses")
+    p.add_argument("--sandbox", choices=["auto", "local", "docker"])
+    p.add_argument("--toolchain", default=DEFAULT_TOOLCHAIN, metavar="CMD",
+                   help="setup command for the shared Docker toolchain image ('none': the bare sandbox image)")
+    p.add_argument("--swe-repos", type=Path, metavar="DIR|FILE",
+                   help="local clones for SWE-bench instances: DIR/owner__name, or a YAML/JSON mapping file")
+    p.add_argument("--max-steps", type=_positive, default=30, help="model calls per run (default 30)")
+    p.add_argument("--max-seconds", type=float, default=600.0, help="wall-clock seconds per run (default 600)")
+    p.add_argument("--max-tokens", type=_positive, default=500_000, help="tokens per run (default 500000)")
+    p.add_argument("--command-timeout", type=float, default=120.0, help="seconds per command or test run (default 120)")
+    p.add_argument("--grade-timeout", type=float, default=300.0, help="seconds for the grading test run (default 300)")
+    p.add_argument("--mini-config", default="mini", help="mini-swe-agent config name or path (default mini)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run on Ray: a cluster ADDRESS (or 'auto'), or a local instance when none is given")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    flags: dict[str, Any] = {
+        "model.base_url": args.base_url,
+        "model.provider": args.provider or ("openai_compat" if args.base_url else None),
+        "sandbox.kind": args.sandbox,
+        "limits.max_steps": args.max_steps,
+        "limits.max_wall_seconds": args.max_seconds,
+        "limits.max_tokens": args.max_tokens,
+        "sandbox.bash_timeout": args.command_timeout,
+        "agent.stream": False,  # nobody watches the text stream of a batch run
+        "agent.snapshots": False,  # per-step undo snapshots serve interactive sessions only
+    }
+    config = load_config(Path.cwd(), flags)
+    # The eval's tasks bring their own test commands and setup: the current directory's must not leak into them.
+    return config.model_copy(update={"tests": config.tests.model_copy(update={"command": None}),
+                                     "sandbox": config.sandbox.model_copy(update={"setup": None})})
+
+
+def build_plan(args: argparse.Namespace, console: Console) -> EvalPlan:
+    tasks = filter_tasks(load_tasks(args.paths, args.swe_repos),
+                         [p.strip() for item in args.tasks or [] for p in item.split(",") if p.strip()] or None)
+    harnesses = ([] if args.no_coder else ["coder"]) + [h for h in dict.fromkeys(args.compare)]
+    if not harnesses:
+        raise EvalUsageError("--no-coder needs at least one --compare harness")
+    if "mini-swe-agent" in harnesses:
+        from .mini_swe import available
+
+        if not available():
+            raise EvalUsageError("--compare mini-swe-agent needs the optional extra: pip install 'coder-agent[compare]'")
+    if args.ray:
+        from .ray_backend import available as ray_available
+
+        if not ray_available():
+            raise EvalUsageError("--ray needs the optional extra: pip install 'coder-agent[ray]'")
+    config = _config(args)
+    from .endpoint import with_model
+
+    models = [with_model(config.model, name) for name in (args.models or [None])]
+    sandbox, warning = plan_sandboxes(config.sandbox, None if args.toolchain.strip() in ("", "none") else args.toolchain)
+    if warning:
+        console.print(f"[yellow]warning: {escape(warning)}[/]")
+    limits = RunLimits(args.max_steps, args.max_seconds, args.max_tokens, args.command_timeout)
+    return EvalPlan(tasks=tasks, out=args.out, config=config, sandbox=sandbox, models=list(models),
+                    harnesses=harnesses, limits=limits, runs=args.runs, workers=args.workers, redo=args.redo,
+                    mini_config=args.mini_config, grade_timeout=args.grade_timeout, ray=bool(args.ray),
+                    ray_address=None if args.ray in (None, "local") else args.ray)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=True, highlight=False)
+    try:
+        plan = build_plan(args, console)
+        outcome = Evaluation(plan, make_display(console)).run()
+    except (EvalUsageError, TaskSpecError, ConfigError) as exc:
+        print(f"coder: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    written = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, plan.runs)
+    summary = written["summary"].read_text(encoding="utf-8")
+    table = summary.split("\n\n")[2] if summary.count("\n\n") >= 2 else summary
+    print(table)
+    console.print(f"[dim]results: {plan.out / 'results.jsonl'}\nsummary: {written['summary']}"
+                  + (f"\nplot: {written['plot']}" if "plot" in written else "")
+                  + (f"\npredictions: {written['predictions']}" if "predictions" in written else "") + "[/]")
+    return EXIT_INTERRUPTED if outcome.interrupted else EXIT_OK

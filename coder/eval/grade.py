@@ -1,0 +1,117 @@
+"""The grader: apply a run's patch to a fresh checkout, restore the tests, run them in a fresh sandbox.
+
+Resolved means every fail->pass test passes and every pass->pass test still passes. The agent's own sandbox is never
+trusted: test files it may have edited are restored to their original content (and, for SWE-bench instances, the
+instance's test_patch is applied) before the tests run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ..sandboxes.base import Sandbox, WorkspaceOptions
+from .results import GradeResult
+from .tasks import EvalTask
+
+PASSED = "passed"
+
+
+class GradingError(Exception):
+    """The grader could not run the tests at all (no runner, broken sandbox, bad test_patch): not the run's fault."""
+
+
+def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+    return subprocess.run(["git", "-c", "core.autocrlf=false", *args], cwd=repo, env=env, input=stdin,
+                          capture_output=True, text=True, errors="surrogateescape")
+
+
+def _apply(repo: Path, patch: str) -> str | None:
+    """git apply PATCH in REPO; None on success, else git's complaint."""
+    with tempfile.NamedTemporaryFile("w", suffix=".patch", delete=False, encoding="utf-8",
+                                     errors="surrogateescape") as handle:
+        handle.write(patch if patch.endswith("\n") else patch + "\n")
+    try:
+        proc = _git(repo, "apply", "--binary", "--whitespace=nowarn", handle.name)
+    finally:
+        os.unlink(handle.name)
+    return None if proc.returncode == 0 else (proc.stderr.strip() or "git apply failed")[-500:]
+
+
+def _patched_paths(patch: str) -> list[str]:
+    paths = []
+    for line in patch.splitlines():
+        if line.startswith("diff --git a/"):
+            paths.append(line.split(" b/", 1)[-1])
+    return paths
+
+
+def protected_files(task: EvalTask, repo: Path) -> list[str]:
+    """Files named by the test ids that exist in the checkout, plus those the test_patch touches."""
+    files = {i.split("::", 1)[0] for i in (*task.fail_to_pass, *task.pass_to_pass) if "::" in i}
+    files = {f for f in files if (repo / f).is_file()}
+    return sorted(files | set(_patched_paths(task.test_patch)))
+
+
+def selectors(task: EvalTask, repo: Path) -> list[str]:
+    """What to pass to run_tests: the test files (or Go packages) of the ids; [] (the whole suite) when an id has
+    no such prefix."""
+    chosen: dict[str, None] = {}
+    for test_id in (*task.fail_to_pass, *task.pass_to_pass):
+        head, sep, _ = test_id.partition("::")
+        if not sep or not ((repo / head).exists() or task.language == "go"):
+            return []
+        chosen[head] = None
+    return list(chosen)
+
+
+def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | None:
+    """DEST: a clone of the checkout with PATCH applied and the tests restored; None, or why the patch failed."""
+    proc = _git(checkout.parent, "clone", "--quiet", "--no-hardlinks", str(checkout), str(dest))
+    if proc.returncode != 0:
+        raise GradingError(f"could not clone the checkout for grading: {proc.stderr.strip()[-300:]}")
+    if patch.strip():
+        problem = _apply(dest, patch)
+        if problem is not None:
+            return f"the patch does not apply to a fresh checkout: {problem}"
+    protected = protected_files(task, checkout)
+    if protected:
+        at_base = [f for f in protected if (checkout / f).exists()]
+        if at_base:
+            _git(dest, "checkout", "HEAD", "--", *at_base)
+        for rel in set(protected) - set(at_base):
+            (dest / rel).unlink(missing_ok=True)
+    if task.test_patch.strip():
+        problem = _apply(dest, task.test_patch)
+        if problem is not None:
+            raise GradingError(f"the task's test_patch does not apply: {problem}")
+    return None
+
+
+def grade(task: EvalTask, checkout: Path, patch: str, sandbox: Sandbox, bash_timeout: float = 300.0) -> GradeResult:
+    """Grade PATCH for TASK in a fresh SANDBOX session; GradingError when the tests could not run at all."""
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="coder-grade-") as tmp:
+        repo = Path(tmp) / "repo"
+        problem = prepare(task, checkout, patch, repo)
+        if problem is not None:
+            return GradeResult(resolved=False, patch_applied=False, seconds=round(time.monotonic() - began, 3),
+                               error=problem)
+        options = WorkspaceOptions(test_command=task.test_command, bash_timeout=bash_timeout)
+        chosen = selectors(task, repo)
+        with sandbox.open(repo, options) as session:
+            result = session.call("run_tests", {"tests": chosen} if chosen else {})
+    data = result.data or {}
+    if not result.ok and not data.get("runner"):
+        raise GradingError(f"the tests could not run: {result.output.strip()[:300]}")
+    outcomes: dict[str, str] = dict(data.get("tests", {}))
+    f2p = {t: outcomes.get(t, "missing") for t in task.fail_to_pass}
+    p2p = {t: outcomes.get(t, "missing") for t in task.pass_to_pass}
+    resolved = all(v == PASSED for v in f2p.values()) and all(v == PASSED for v in p2p.values())
+    error = None if result.ok else result.output.strip().splitlines()[0][:300]
+    return GradeResult(resolved=resolved, patch_applied=True, fail_to_pass=f2p, pass_to_pass=p2p,
+                       seconds=round(time.monotonic() - began, 3), error=error)

@@ -1,0 +1,127 @@
+"""Harnesses: what attempts a task in a sandbox and hands back a patch. coder's own agent, and `gold` (the reference
+fix, to check the tasks and the grader); mini-swe-agent lives in mini_swe.py."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from ..agent import Agent
+from ..config import Config
+from ..events import (EVENT_TYPES, Event, ModelReplied, RunFinished, ToolCallRejected)
+from ..models.base import Model
+from ..sandboxes.base import Sandbox
+from ..task import Task
+from .endpoint import Endpoint
+from .tasks import EvalTask
+
+StepCallback = Callable[[int], None]
+ModelFactory = Callable[[EvalTask, int], Model]
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Per-run limits every harness honours."""
+
+    max_steps: int = 30
+    max_seconds: float = 600.0
+    max_tokens: int = 500_000
+    bash_timeout: float = 120.0
+
+
+@dataclass
+class Attempt:
+    """What a harness reports for one run, before grading."""
+
+    status: str
+    message: str = ""
+    patch: str = ""
+    steps: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    malformed_calls: int = 0
+    trajectory: str | None = None
+    error: str | None = None  # infrastructure failure: the run is retried on resume
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Harness(Protocol):
+    name: str
+
+    def attempt(self, task: EvalTask, checkout: Path, sandbox: Sandbox, run: int, on_step: StepCallback) -> Attempt:
+        """Work on the task in a sandbox of CHECKOUT; must not raise for the agent's own failures."""
+        ...
+
+
+class EventTally:
+    """Folds coder's event stream into an Attempt's counters (every event type is handled, most by ignoring it)."""
+
+    def __init__(self, on_step: StepCallback) -> None:
+        self.on_step = on_step
+        self.malformed = 0
+        self.final: RunFinished | None = None
+
+    @property
+    def handled_types(self) -> set[str]:
+        return set(EVENT_TYPES)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ModelReplied):
+            self.on_step(event.step)
+        elif isinstance(event, ToolCallRejected):
+            self.malformed += 1
+        elif isinstance(event, RunFinished):
+            self.final = event
+
+
+class CoderHarness:
+    """coder's agent loop, unchanged, on the task's checkout."""
+
+    name = "coder"
+
+    def __init__(self, config: Config, endpoint: Endpoint | None, trajectory_dir: Path,
+                 model_factory: ModelFactory | None = None) -> None:
+        self.config, self.endpoint, self.trajectory_dir = config, endpoint, trajectory_dir
+        self.model_factory = model_factory
+
+    def attempt(self, task: EvalTask, checkout: Path, sandbox: Sandbox, run: int, on_step: StepCallback) -> Attempt:
+        if self.model_factory is not None:
+            model = self.model_factory(task, run)
+        else:
+            assert self.endpoint is not None
+            model = self.endpoint.make_model()
+        agent = Agent(model, sandbox, self.config, trajectory_dir=self.trajectory_dir)
+        tally = EventTally(on_step)
+        try:
+            for event in agent.run(Task(repo=checkout, issue=task.issue, test_command=task.test_command)):
+                tally(event)
+        finally:
+            close = getattr(model, "close", None)
+            if close is not None:
+                close()
+        final = tally.final
+        assert final is not None, "the agent always ends with run_finished"
+        error = final.message if final.status in ("error", "interrupted") else None
+        return Attempt(final.status, final.message, final.patch, final.steps, final.prompt_tokens,
+                       final.completion_tokens, final.cached_tokens, tally.malformed,
+                       str(agent.trajectory_path) if agent.trajectory_path else None, error)
+
+
+class GoldHarness:
+    """Submits the task's reference fix (fix.patch, or a SWE-bench instance's `patch`): checks tasks and grader."""
+
+    name = "gold"
+
+    def attempt(self, task: EvalTask, checkout: Path, sandbox: Sandbox, run: int, on_step: StepCallback) -> Attempt:
+        if not task.reference_patch.strip():
+            return Attempt("not_resolved", "the task has no reference fix")
+        return Attempt("submitted", "the reference fix", task.reference_patch)
+
+
+def timed(fn: Callable[[], Attempt]) -> tuple[Attempt, float]:
+    began = time.monotonic()
+    result = fn()
+    return result, round(time.monotonic() - began, 3)

@@ -1,0 +1,106 @@
+"""The eval end to end on real tasks: scripted models drive the real agent in real local sandboxes, a fresh sandbox
+grades each patch, results are recorded, resumed and rerun."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from conftest import (CSV, PAGINATOR, SLUGIFY, RecordingDisplay, edit_replies, scripted_factory, solution_replies,
+                      task)
+
+from coder.eval.report import write_reports
+from coder.eval.results import ResultStore, RunRecord
+from coder.eval.runner import EvalPlan, Evaluation
+from coder.testing import call, reply
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_grades_resolved_unresolved_and_broken_runs(make_plan: Callable[..., EvalPlan],
+                                                         display: RecordingDisplay) -> None:
+    breaks_exact_multiples = lambda t, run: edit_replies("        return self.count // self.per_page + 1\n")  # noqa: E731
+    factory = scripted_factory({PAGINATOR: breaks_exact_multiples})
+    plan = make_plan([task(CSV), task(PAGINATOR), task(SLUGIFY)], workers=2, model_factory=factory)
+    outcome = Evaluation(plan, display).run()
+
+    assert not outcome.interrupted and outcome.ran == 3 and outcome.skipped == 0
+    by_task = {r.task: r for r in outcome.records}
+    assert {t: r.resolved for t, r in by_task.items()} == {CSV: True, PAGINATOR: False, SLUGIFY: True}
+    assert all(r.error is None and r.config == "coder/scripted" and r.sandbox == "local" for r in outcome.records)
+    broken = by_task[PAGINATOR]
+    assert broken.grade.patch_applied and set(broken.grade.fail_to_pass.values()) == {"passed"}
+    assert broken.grade.pass_to_pass["tests/test_paginator.py::test_exact_multiple"] == "failed"
+    assert broken.status == "not_resolved" and "+ 1" in broken.patch
+    good = by_task[CSV]
+    assert good.status == "resolved" and good.patch.startswith("diff --git")
+    assert good.steps == len(solution_replies(Path(task(CSV).task_dir or ""))) and good.malformed_calls == 0
+    assert good.prompt_tokens == 100 * good.steps and good.completion_tokens == 20 * good.steps
+    assert good.wall_seconds > 0 and good.grade.seconds > 0 and Path(good.trajectory or "").is_file()
+    for model in factory.made:  # type: ignore[attr-defined]
+        model.assert_consumed()
+
+    lines = (plan.out / "results.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["task"] for line in lines) == sorted([CSV, PAGINATOR, SLUGIFY])
+    assert display.total == 3 and len(display.finished_records) == 3 and display.stopped
+    assert {k for k, _ in display.steps} == {("coder/scripted", t, 0) for t in (CSV, PAGINATOR, SLUGIFY)}
+
+    written = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, plan.runs)
+    summary = written["summary"].read_text()
+    assert "| coder/scripted | 2/3 | 67% |" in summary
+    assert f"| {PAGINATOR} | python | easy | ✗ " in summary and f"| {SLUGIFY} | javascript | easy | ✓ " in summary
+    assert written["plot"].read_bytes().startswith(PNG_MAGIC)
+    predictions = [json.loads(line) for line in (plan.out / "predictions" / "coder_scripted.jsonl").read_text().splitlines()]
+    assert {p["instance_id"] for p in predictions} == {CSV, PAGINATOR, SLUGIFY}
+    assert all(set(p) == {"instance_id", "model_name_or_path", "model_patch"} for p in predictions)
+    assert {p["instance_id"]: p["model_patch"] for p in predictions}[CSV] == good.patch
+
+
+def test_resume_skips_finished_runs_and_redo_reruns_them(make_plan: Callable[..., EvalPlan],
+                                                         display: RecordingDisplay) -> None:
+    first = make_plan([task(PAGINATOR), task(CSV)], harnesses=["gold"])
+    assert Evaluation(first, display).run().ran == 2
+
+    again = make_plan([task(PAGINATOR), task(CSV)], harnesses=["gold"])
+    watcher = RecordingDisplay()
+    outcome = Evaluation(again, watcher).run()
+    assert (outcome.ran, outcome.skipped, watcher.total, watcher.started_jobs) == (0, 2, 0, [])
+    assert [r.resolved for r in outcome.records] == [True, True]
+
+    redo = make_plan([task(PAGINATOR)], harnesses=["gold"], redo=True)
+    watcher = RecordingDisplay()
+    outcome = Evaluation(redo, watcher).run()
+    assert (outcome.ran, outcome.skipped, len(watcher.started_jobs)) == (1, 0, 1)
+    assert len((redo.out / "results.jsonl").read_text().splitlines()) == 3
+    assert len(ResultStore(redo.out).load()) == 2  # the newer paginator line wins
+    assert [r.task for r in outcome.records] == [PAGINATOR]  # only the tasks of this eval are reported
+
+
+def test_resume_reruns_runs_that_hit_an_infrastructure_error(make_plan: Callable[..., EvalPlan]) -> None:
+    plan = make_plan([task(PAGINATOR)], runs=2, harnesses=["gold"])
+    store = ResultStore(plan.out)
+    store.append(RunRecord(config="gold/reference", harness="gold", model="reference", task=PAGINATOR, run=0,
+                           resolved=True, status="submitted"))
+    store.append(RunRecord(config="gold/reference", harness="gold", model="reference", task=PAGINATOR, run=1,
+                           error="sandbox error: the tool server died"))
+    (plan.out / "results.jsonl").open("a").write('{"config": "cut off mid-wri')  # a crash while writing
+    outcome = Evaluation(plan, RecordingDisplay()).run()
+    assert (outcome.ran, outcome.skipped) == (1, 1)
+    assert [(r.run, r.resolved, r.error) for r in outcome.records] == [(0, True, None), (1, True, None)]
+    written = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, 2)
+    assert f"| {PAGINATOR} | python | easy | 2/2 |" in written["summary"].read_text()
+    assert (plan.out / "predictions" / "gold_reference.run1.jsonl").is_file()
+
+
+def test_malformed_calls_are_counted(make_plan: Callable[..., EvalPlan]) -> None:
+    def with_bad_calls(t: object, run: int) -> list[object]:
+        bad = [reply("1. Look around", call("no_such_tool", "x1")),
+               reply("", call("view_file", "x2", path=42))]
+        return bad + solution_replies(Path(task(CSV).task_dir or ""))
+
+    plan = make_plan([task(CSV)], model_factory=scripted_factory({CSV: with_bad_calls}))
+    outcome = Evaluation(plan, RecordingDisplay()).run()
+    assert [(r.resolved, r.malformed_calls) for r in outcome.records] == [(True, 2)]
+    summary = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, 1)["summary"].read_text()
+    assert "| coder/scripted | 1/1 | 100% | 8 |" in summary and "| 2 | 0 |" in summary  # steps; malformed, errors
