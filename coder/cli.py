@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from . import __version__, sandbox_cli
 from .runtime import models_cli
+from .tui import launch as tui_launch
 from .eval import cli as eval_cli
 from .github import cli as github_cli
 from .agent import Agent
@@ -73,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--context", type=int, help="context size in tokens")
     serve.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     serve.add_argument("--no-grammar", action="store_true", help="do not constrain tool calls with a grammar")
+
+    tui = sub.add_parser("tui", help="open the interactive session (also: `coder` with no arguments in a terminal)")
+    tui_launch.add_arguments(tui)
+    _model_flags(tui)
 
     replay = sub.add_parser("replay", help="re-render a trajectory file")
     replay.add_argument("file", type=Path)
@@ -257,6 +262,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None and sys.stdin.isatty() and sys.stdout.isatty():
+        args = parser.parse_args(["tui"])  # `coder` alone in a terminal opens the TUI on the current directory
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -278,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_doctor(args)
         if args.command == "serve":
             return cmd_serve(args)
+        if args.command == "tui":
+            return tui_launch.run_tui(args, _model_overrides(args))
         return cmd_replay(args)
     except (UsageError, ConfigError, ApplyError, sandbox_cli.SandboxCliError, models_cli.ModelsCliError) as exc:
         print(f"coder: error: {exc}", file=sys.stderr)

@@ -1,0 +1,55 @@
+"""`coder tui` (and `coder` with no arguments in a terminal): build the model and sandbox, then run the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..apply import is_git_toplevel
+from ..config import load_config
+from ..usage import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default: current directory)")
+    parser.add_argument("--sandbox", choices=["auto", "local", "docker"])
+    parser.add_argument("--approval", choices=["never", "risky", "always"],
+                        help="ask before risky calls (bash, unusual files) or before every call that writes or runs")
+    parser.add_argument("--test-command", help="the command that runs the tests")
+    parser.add_argument("--max-steps", type=int)
+
+
+def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
+    """Open the app on the repository; returns the exit code."""
+    from ..agent import Agent
+    from ..factories import build_model, choose_sandbox
+    from .app import CoderApp, TuiDeps
+    from .bridge import AgentBridge
+
+    repo: Path = args.repo
+    if not repo.is_dir() or not is_git_toplevel(repo):
+        raise UsageError(f"{repo.resolve()} is not the top of a git repository (run `git init` first, or pass --repo)")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the TUI needs a terminal; use `coder fix` in scripts")
+    repo = repo.resolve()
+    flags = {**model_overrides, "sandbox.kind": args.sandbox, "agent.approval": args.approval,
+             "tests.command": args.test_command, "limits.max_steps": args.max_steps}
+    config = load_config(repo, flags)
+    console = Console(stderr=True, highlight=False)
+    with ExitStack() as stack:  # owns the local runtime process, if any
+        progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
+        model = build_model(config.model, stack, progress=progress)
+        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
+        bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command)
+        deps = TuiDeps(bridge, repo, model.name, sandbox.name, notices=[warning] if warning else [])
+        try:
+            CoderApp(deps).run()
+        finally:
+            bridge.close()
+    return 0

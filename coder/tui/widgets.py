@@ -1,0 +1,127 @@
+"""The main screen's widgets: transcript entries (text, tool calls), the plan panel and the status bar."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Collapsible, Input, Static
+
+OUTPUT_SHOWN = 4000  # characters of a tool's output kept in its transcript entry
+
+
+def short_args(arguments: dict[str, Any], width: int = 60) -> str:
+    """One line of KEY=VALUE pairs, newlines shown as ⏎, cut to WIDTH."""
+    parts = []
+    for key, value in arguments.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        text = text.replace("\n", "⏎")
+        parts.append(f"{key}={text[:30] + '…' if len(text) > 30 else text}")
+    joined = ", ".join(parts)
+    return joined[:width] + ("…" if len(joined) > width else "")
+
+
+class TaskInput(Input):
+    """The message box; `?` in an empty box opens the help instead of being typed."""
+
+    def _on_key(self, event: Any) -> None:
+        if event.key == "question_mark" and not self.value:
+            event.prevent_default()
+            event.stop()
+            self.app.action_help()
+
+
+class ModelText(Static):
+    """What the model says in one step, growing as tokens stream in."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__("", classes="model-text", markup=False)
+        self.step = step
+        self.text = ""
+
+    def append(self, text: str) -> None:
+        self.text += text
+        self.update(self.text)
+
+    def replace(self, text: str) -> None:
+        self.text = text
+        self.update(text)
+
+
+class ToolEntry(Collapsible):
+    """One tool call: a title line (state, name, arguments, time) that expands to the call's output."""
+
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
+        self.call_id, self.tool_name, self.arguments = call_id, name, arguments
+        self.body = Static("(running…)", classes="tool-output", markup=False)
+        super().__init__(self.body, title=self._caption("⋯", ""), collapsed=True, classes="tool-entry")
+
+    def _caption(self, mark: str, tail: str) -> str:
+        return f"{mark} {self.tool_name} {short_args(self.arguments)}{tail}"
+
+    def finish(self, ok: bool, output: str, seconds: float) -> None:
+        first = output.strip().splitlines()[0][:60] if output.strip() else ""
+        self.title = self._caption("✓" if ok else "✗", f"  {seconds:.2f}s  {first}")
+        self.add_class("ok" if ok else "failed")
+        shown = output if len(output) <= OUTPUT_SHOWN else output[:OUTPUT_SHOWN] + f"\n… ({len(output) - OUTPUT_SHOWN} more characters)"
+        self.body.update(Text(shown or "(no output)"))
+
+
+class Transcript(VerticalScroll):
+    """The conversation as it happens; keeps scrolled to the end unless the user scrolled up."""
+
+    def add_line(self, markup: str, classes: str = "") -> Static:
+        line = Static(markup, classes=f"line {classes}".strip())
+        self._add(line)
+        return line
+
+    def add_widget(self, widget: Any) -> None:
+        self._add(widget)
+
+    def _add(self, widget: Any) -> None:
+        follow = self.max_scroll_y - self.scroll_y <= 2
+        self.mount(widget)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+
+class PlanPanel(Static):
+    """The agent's current plan, numbered."""
+
+    def show(self, steps: tuple[str, ...], revision: int) -> None:
+        title = "[b]Plan[/]" if revision <= 1 else f"[b]Plan[/] [dim](rev. {revision})[/]"
+        body = "\n".join(f"{n}. {escape(step)}" for n, step in enumerate(steps, 1)) or "[dim](no plan)[/]"
+        self.update(f"{title}\n{body}")
+
+
+@dataclass
+class Status:
+    """What the status bar shows."""
+
+    model: str
+    sandbox: str
+    step: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    elapsed: float = 0.0
+    state: str = "ready"
+
+
+class StatusBar(Static):
+    """One line: state, model, sandbox, step, tokens, cache hit rate, elapsed."""
+
+    status: reactive[Status | None] = reactive(None, always_update=True)
+
+    def watch_status(self, status: Status | None) -> None:
+        if status is None:
+            return
+        tokens = status.prompt_tokens + status.completion_tokens
+        hit = f"{status.cached_tokens / status.prompt_tokens:.0%}" if status.prompt_tokens else "–"
+        self.update(f"[b]{escape(status.state)}[/] │ {escape(status.model)} │ {escape(status.sandbox)} │ step {status.step} │ "
+                    f"{tokens} tok │ cache {hit} │ {status.elapsed:.0f}s")
