@@ -246,6 +246,8 @@ class CoderApp(App[None]):
             lines.append("  [dim]Ctrl+R reviews the changes hunk by hunk; type a message to continue.[/]")
         self._transcript().add_line("\n".join(lines), classes="finished")
         self.patch = e.patch or self.patch
+        self.status.step = e.steps
+        self._show_status()
 
     def _follow_up_sent(self, e: FollowUpSent) -> None:
         pass  # the message was shown when it was sent
