@@ -74,15 +74,19 @@ def is_git_url(repo: str) -> bool:
 
 
 def describe_validation_error(exc: ValidationError, source: str) -> str:
-    """One line naming the file, the field and the problem."""
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "task"
-    if err["type"] == "extra_forbidden":
-        return f"{source}: unknown key '{loc}'"
-    if err["type"] == "missing":
-        return f"{source}: missing required key '{loc}'"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"{source}: {loc}: {msg}" if err["loc"] else f"{source}: {msg}"
+    """One line naming the file and each problem (unknown keys first: a typo also shows up as a missing key)."""
+    problems = []
+    for err in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
+        loc = ".".join(str(p) for p in err["loc"]) or "task"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{loc}'")
+        elif err["type"] == "missing":
+            problems.append(f"missing required key '{loc}'")
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{loc}: {msg}" if err["loc"] else msg)
+    shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return f"{source}: {' '.join(shown.split())}"
 
 
 def parse_task(data: Any, source: str) -> TaskSpec:

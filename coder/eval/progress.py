@@ -49,7 +49,8 @@ class PlainDisplay:
 
     def start(self, total: int, skipped: int) -> None:
         self.total = total
-        self.console.print(f"eval: {total} run(s) to do" + (f", {skipped} already finished (resume)" if skipped else ""))
+        self.console.print(f"eval: {total} run(s) to do" + (f"; {skipped} run(s) already finished: skipped (use --redo "
+                                                             "to run them again)" if skipped else ""), soft_wrap=True)
 
     def note(self, text: str) -> None:
         self.console.print(f"[dim]{escape(text)}[/]", soft_wrap=True)

@@ -220,9 +220,9 @@ class Evaluation:
                 elif isinstance(item, BaseException):
                     raise item
         except BaseException:
-            with _no_sigint():
+            with _no_sigint():  # workers still waiting on the model are daemons: they are left behind, sandbox-less
                 self.guard.cancel()
                 for thread in threads:
-                    thread.join(timeout=15)
+                    thread.join(timeout=1)
             raise
         return recorded

@@ -48,6 +48,20 @@ def edit_replies(new_line: str) -> list[ModelReply]:
             reply("", call("submit", "c3", summary="done"))]
 
 
+def solution_bodies(task_id: str) -> list[Any]:
+    """The task's solution.json as chat.completion bodies with native tool calls, for the fake OpenAI server."""
+    from fake_openai_server import Scripted, completion, native_call
+
+    solution = load_solution(TASKS_DIR / task_id)
+    bodies = []
+    for i, c in enumerate(solution.calls):
+        text = "\n".join(f"{n}. {s}" for n, s in enumerate(solution.plan, 1)) if i == 0 else ""
+        bodies.append(Scripted("json", completion(text, [native_call(f"c{i}", c["name"], c["arguments"])],
+                                                  {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55},
+                                                  finish_reason="tool_calls")))
+    return bodies
+
+
 Scripts = dict[str, Callable[[EvalTask, int], list[ModelReply]]]
 
 

@@ -1,0 +1,90 @@
+"""The grader on a real task: the patch goes onto a fresh checkout, edited tests are restored, tests run in a fresh
+sandbox, and resolved needs every fail->pass and pass->pass test to pass."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BUGGY_LINE, PAGER_FILE, PAGINATOR, task
+
+from coder.eval.grade import prepare, protected_files, selectors
+from coder.eval.grade import grade as grade_patch
+from coder.eval.tasks import EvalTask
+from coder.sandboxes.local import LocalSandbox
+
+FIX_LINE = "        return -(-self.count // self.per_page)\n"
+
+
+def diff_after(checkout: Path, edits: dict[str, tuple[str, str] | None]) -> str:
+    """The patch that EDITS make ({path: (old, new)} or None to delete); the checkout is restored afterwards."""
+    for path, change in edits.items():
+        if change is None:
+            (checkout / path).unlink()
+        else:
+            text = (checkout / path).read_text()
+            assert change[0] in text
+            (checkout / path).write_text(text.replace(change[0], change[1]))
+    patch = subprocess.run(["git", "diff"], cwd=checkout, capture_output=True, text=True, check=True).stdout
+    subprocess.run(["git", "checkout", "--", "."], cwd=checkout, check=True)
+    return patch
+
+
+@pytest.fixture(scope="module")
+def pager(tmp_path_factory: pytest.TempPathFactory) -> tuple[EvalTask, Path]:
+    t = task(PAGINATOR)
+    return t, t.checkout(tmp_path_factory.mktemp("grade") / "repo")
+
+
+def test_reference_fix_resolves_and_no_fix_does_not(pager: tuple[EvalTask, Path]) -> None:
+    t, checkout = pager
+    fixed = grade_patch(t, checkout, diff_after(checkout, {PAGER_FILE: (BUGGY_LINE, FIX_LINE)}), LocalSandbox(), 60)
+    assert fixed.resolved and fixed.patch_applied and fixed.error is None
+    assert set(fixed.fail_to_pass) == set(t.fail_to_pass) and set(fixed.fail_to_pass.values()) == {"passed"}
+    assert set(fixed.pass_to_pass.values()) == {"passed"}
+
+    untouched = grade_patch(t, checkout, "", LocalSandbox(), 60)
+    assert not untouched.resolved and untouched.patch_applied
+    assert "failed" in untouched.fail_to_pass.values() and set(untouched.pass_to_pass.values()) == {"passed"}
+
+
+def test_garbage_patch_is_not_resolved(pager: tuple[EvalTask, Path]) -> None:
+    t, checkout = pager
+    result = grade_patch(t, checkout, "diff --git a/nope.py b/nope.py\n--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-x\n+y\n",
+                         LocalSandbox(), 60)
+    assert not result.resolved and not result.patch_applied and "does not apply" in (result.error or "")
+
+
+def test_tests_the_agent_edited_are_restored_before_grading(pager: tuple[EvalTask, Path]) -> None:
+    t, checkout = pager
+    tests = "tests/test_paginator.py"
+    source = (checkout / tests).read_text()
+    cheat = diff_after(checkout, {tests: (source, source.replace("assert", "assert True or"))})
+    result = grade_patch(t, checkout, cheat, LocalSandbox(), 60)
+    assert not result.resolved and "failed" in result.fail_to_pass.values()
+
+    fix_and_delete_a_test = diff_after(checkout, {PAGER_FILE: (BUGGY_LINE, FIX_LINE), "tests/test_links.py": None})
+    result = grade_patch(t, checkout, fix_and_delete_a_test, LocalSandbox(), 60)
+    assert result.resolved and "tests/test_links.py::test_links_for_many_pages" in result.pass_to_pass
+
+
+def test_prepare_leaves_the_checkout_alone(pager: tuple[EvalTask, Path], tmp_path: Path) -> None:
+    t, checkout = pager
+    before = (checkout / PAGER_FILE).read_text()
+    assert prepare(t, checkout, diff_after(checkout, {PAGER_FILE: (BUGGY_LINE, FIX_LINE)}), tmp_path / "g") is None
+    assert FIX_LINE in (tmp_path / "g" / PAGER_FILE).read_text() and (checkout / PAGER_FILE).read_text() == before
+    assert protected_files(t, checkout) == ["tests/test_links.py", "tests/test_paginator.py"]
+
+
+def test_selectors_run_only_the_tests_files_or_packages_named(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("")
+    py = EvalTask("a", "python", "x", ("tests/test_a.py::test_x",), ("tests/test_a.py::test_y[1]",))
+    assert selectors(py, tmp_path) == ["tests/test_a.py"]
+    go = EvalTask("g", "go", "x", ("example.com/m/pkg::TestA/sub",), ("example.com/m::TestB",))
+    assert selectors(go, tmp_path) == ["example.com/m/pkg", "example.com/m"]
+    unittest_ids = EvalTask("u", "python", "x", ("pkg.tests.TestA.test_x",))
+    assert selectors(unittest_ids, tmp_path) == []  # no file part: the whole suite runs
+    missing = EvalTask("m", "python", "x", ("tests/test_new.py::test_x",))
+    assert selectors(missing, tmp_path) == []
