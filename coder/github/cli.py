@@ -105,16 +105,36 @@ def _agent_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_agent(args: argparse.Namespace, environ: Mapping[str, str], err: Callable[[str], None],
               build: Any = None) -> int:
+    from .artifacts import write_summary
+    from .trigger import decide
+
+    ctx = _context(args, environ)
+    out = args.out or _default_out(environ)
+    decision = decide(ctx.event_name, ctx.payload, args.label, args.issue)
+    if decision.action != "run":  # decided before anything heavy is imported: no model, no sandbox
+        summary = RunSummary(issue=decision.issue, decision=decision.action, status="skipped", message=decision.reason)
+        write_summary(out, summary)
+        _set_outputs(environ, {"status": summary.status, "issue": summary.issue or ""})
+        _step_summary(environ, _agent_step_summary(summary))
+        print(f"coder: {decision.action}: {decision.reason}", file=sys.stderr)
+        if decision.action == "invalid":
+            err(decision.reason)
+            return EXIT_USAGE
+        return EXIT_OK
+    return _run_agent(args, ctx, out, decision.issue, environ, err, build)
+
+
+def _run_agent(args: argparse.Namespace, ctx: ActionContext, out: Path, issue: int | None,
+               environ: Mapping[str, str], err: Callable[[str], None], build: Any) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from ..config import load_config
+    from ..config import ConfigError, load_config
     from ..render import RichRenderer
     from .agent_job import AgentJobError, agent_job
+    from .artifacts import write_summary
 
-    ctx = _context(args, environ)
     repo = args.repo.resolve()
-    out = args.out or _default_out(environ)
     console = Console(stderr=True, highlight=False)
     progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
 
@@ -127,10 +147,16 @@ def cmd_agent(args: argparse.Namespace, environ: Mapping[str, str], err: Callabl
 
     try:
         config = load_config(repo, _agent_flags(args), environ)
+    except ConfigError as exc:
+        write_summary(out, RunSummary(issue=issue, status="error", message=str(exc)))
+        err(f"the agent could not run: {exc}")
+        _set_outputs(environ, {"status": "error"})
+        return EXIT_USAGE
+    try:
         summary = agent_job(ctx, repo, out, config, build or default_build, args.label, args.issue,
                             on_event=RichRenderer(console), warn=lambda w: console.print(f"[yellow]warning: {escape(w)}[/]"))
-    except AgentJobError as exc:
-        err(f"the agent could not run: {exc} (written to {out / 'summary.json'})")
+    except AgentJobError as exc:  # agent_job wrote a summary saying so
+        err(f"the agent could not run: {exc}")
         _set_outputs(environ, {"status": "error"})
         return EXIT_USAGE
     _set_outputs(environ, {"status": summary.status, "issue": summary.issue or ""})

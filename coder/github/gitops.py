@@ -54,23 +54,22 @@ def remote_branch_sha(repo_path: Path, remote: str, branch: str) -> str | None:
     if not line:
         return None
     sha = line.split()[0]
+    shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"  # actions/checkout's default
     try:
-        repo.git.fetch("--quiet", "--no-tags", remote, f"refs/heads/{branch}")
+        repo.git.fetch("--quiet", "--no-tags", *(["--depth=1"] if shallow else []), remote, f"refs/heads/{branch}")
     except git.GitCommandError as exc:
         raise PushRefused(f"cannot fetch branch {branch} from {remote}: {exc.stderr.strip()}") from exc
     return sha
 
 
-def _ours(repo: git.Repo, sha: str, base: str, issue: int) -> bool:
-    """Whether every commit on SHA since BASE was made by coder for ISSUE (so replacing them loses nobody's work)."""
-    try:
-        commits = list(repo.iter_commits(f"{base}..{sha}"))
-    except git.GitCommandError:
-        return False
-    return all(f"{TRAILER} #{issue}" in str(c.message) and c.committer.email == BOT.email for c in commits)
+def _ours(repo: git.Repo, sha: str, issue: int) -> bool:
+    """Whether SHA is a commit coder made for ISSUE (coder pushes one commit on top of the base, so anyone else's
+    work on the branch would sit on top of it)."""
+    commit = repo.commit(sha)
+    return f"{TRAILER} #{issue}" in str(commit.message) and commit.committer.email == BOT.email
 
 
-def push_branch(repo_path: Path, remote: str, branch: str, sha: str, base: str, issue: int) -> str:
+def push_branch(repo_path: Path, remote: str, branch: str, sha: str, issue: int) -> str:
     """Point REMOTE's BRANCH at SHA: "created", "updated" (replacing coder's own earlier commit) or "unchanged".
 
     A branch holding commits coder did not make is never overwritten (PushRefused); the push uses a lease, so a
@@ -78,12 +77,12 @@ def push_branch(repo_path: Path, remote: str, branch: str, sha: str, base: str, 
     repo = git.Repo(repo_path)
     current = remote_branch_sha(repo_path, remote, branch)
     if current is not None:
-        if repo.commit(current).tree.hexsha == repo.commit(sha).tree.hexsha and repo.commit(current).parents[:1] == \
-                repo.commit(sha).parents[:1]:
+        old, new = repo.commit(current), repo.commit(sha)
+        if old.tree.hexsha == new.tree.hexsha and old.parents == new.parents:
             return "unchanged"
-        if not _ours(repo, current, base, issue):
+        if not _ours(repo, current, issue):
             raise PushRefused(f"branch {branch} has commits coder did not make; not overwriting them (delete the "
-                              "branch or close its pull request to start over)")
+                              "branch to start over)")
     lease = f"--force-with-lease=refs/heads/{branch}:{current or ''}"
     try:
         repo.git.push("--quiet", "--no-verify", lease, remote, f"{sha}:refs/heads/{branch}")

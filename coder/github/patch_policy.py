@@ -1,26 +1,24 @@
 """What the publish job accepts from the agent job: a patch that applies, stays inside the repo and leaves workflows be.
 
 The agent job ran a model on untrusted issue text, so its patch is checked before it is committed with a write token:
-size, every path it touches (as git itself parses them), no workflow files unless allowed, no symbolic links or
-submodules, no paths outside the repository or inside .git, and ``git apply --check`` against the base commit.
+its size, that it applies to the base commit, and every path it changes (as git reports them after applying it to a
+temporary index): no workflow files unless allowed, no symbolic links or submodules, nothing outside the repository
+or inside .git, not too many files.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
-__all__ = ["PatchPolicy", "PatchRejected", "WORKFLOW_DIR", "check_patch", "patch_paths"]
+__all__ = ["PatchPolicy", "PatchRejected", "WORKFLOW_DIR", "check_patch", "write_patch"]
 
 WORKFLOW_DIR = ".github/workflows/"
-_SPECIAL_MODE = re.compile(r"^(?:new file mode|new mode|old mode|deleted file mode) (120000|160000)$"
-                           r"|^index [0-9a-f]+\.\.[0-9a-f]+ (120000|160000)$", re.MULTILINE)
 
 
 class PatchRejected(Exception):
@@ -40,28 +38,15 @@ def write_patch(patch: str, directory: Path) -> Path:
     return path
 
 
-def patch_paths(repo: git.Repo, patch_file: Path) -> list[str]:
-    """Every path the patch touches (both sides of renames), as `git apply --numstat -z` reads them."""
-    try:
-        out = repo.git.apply("--numstat", "-z", str(patch_file), strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
-        raise PatchRejected(f"the patch is not a valid git diff: {_stderr(exc)}") from exc
-    paths: list[str] = []
+def _changes(repo: git.Repo, base: str, env: dict[str, str]) -> list[tuple[str, str]]:
+    """(new mode, path) for every path the temporary index changes against BASE; renames count as delete + add."""
+    out = repo.git.diff_index("--cached", "--raw", "-z", "--no-renames", base, env=env, strip_newline_in_stdout=False)
     fields = out.split("\0")
-    i = 0
-    while i < len(fields):
-        entry = fields[i]
-        if not entry.strip():
-            i += 1
-            continue
-        parts = entry.split("\t")
-        if len(parts) == 3 and parts[2] == "":  # a rename or copy: the two paths follow as their own fields
-            paths.extend(fields[i + 1:i + 3])
-            i += 3
-        else:
-            paths.append(parts[-1])
-            i += 1
-    return paths
+    changes = []
+    for meta, path in zip(fields[0::2], fields[1::2]):
+        if meta.startswith(":"):
+            changes.append((meta[1:].split()[1], path))
+    return changes
 
 
 def _path_problem(path: str, policy: PatchPolicy) -> str | None:
@@ -79,39 +64,41 @@ def _path_problem(path: str, policy: PatchPolicy) -> str | None:
 
 
 def check_patch(repo_path: Path, base: str, patch: str, policy: PatchPolicy) -> list[str]:
-    """The paths PATCH touches, after checking it against POLICY and that it applies to commit BASE.
+    """The paths PATCH touches, after checking that it applies to commit BASE and obeys POLICY.
 
-    Raises PatchRejected with the first problem found."""
+    The patch is applied to a temporary index holding BASE (the checkout is not touched), and git itself reports what
+    it changed, so renames, quoting and odd names are read exactly as git reads them. Raises PatchRejected."""
     if not patch.strip():
         raise PatchRejected("the patch is empty")
     size = len(patch.encode("utf-8", errors="surrogateescape"))
     if size > policy.max_bytes:
         raise PatchRejected(f"the patch is {size} bytes, over the limit of {policy.max_bytes} (max-patch-bytes)")
-    special = _SPECIAL_MODE.search(patch)
-    if special:
-        kind = "a symbolic link" if "120000" in special.group(0) else "a submodule"
-        raise PatchRejected(f"the patch changes {kind} ({special.group(0)!r}); coder only publishes regular files")
     repo = git.Repo(repo_path)
     with tempfile.TemporaryDirectory(prefix="coder-check-") as tmp:
         patch_file = write_patch(patch, Path(tmp))
-        paths = patch_paths(repo, patch_file)
-        if not paths:
-            raise PatchRejected("the patch changes no file")
-        if len(set(paths)) > policy.max_files:
-            raise PatchRejected(f"the patch touches {len(set(paths))} files, over the limit of {policy.max_files}")
-        for path in paths:
-            problem = _path_problem(path, policy)
-            if problem:
-                raise PatchRejected(problem)
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
         try:
             repo.git.read_tree(base, env=env)
-            repo.git.apply("--cached", "--check", "--binary", str(patch_file), env=env)
+            repo.git.apply("--cached", "--binary", str(patch_file), env=env)
         except git.GitCommandError as exc:
             raise PatchRejected(f"the patch does not apply to {base[:12]}: {_stderr(exc)}") from exc
-    return sorted(set(paths))
+        changes = _changes(repo, base, env)
+    if not changes:
+        raise PatchRejected("the patch changes no file")
+    if len(changes) > policy.max_files:
+        raise PatchRejected(f"the patch touches {len(changes)} files, over the limit of {policy.max_files}")
+    for mode, path in changes:
+        problem = _path_problem(path, policy)
+        if problem:
+            raise PatchRejected(problem)
+        if mode in ("120000", "160000"):
+            kind = "a symbolic link" if mode == "120000" else "a submodule"
+            raise PatchRejected(f"the patch makes {path} {kind}; coder only publishes regular files")
+    return sorted(path for _, path in changes)
 
 
 def _stderr(exc: git.GitCommandError) -> str:
-    text = str(exc.stderr or "").strip().removeprefix("stderr:").strip().strip("'").strip()
+    text = str(exc.stderr or "").strip().removeprefix("stderr:").strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":  # GitPython quotes stderr
+        text = text[1:-1]
     return " ".join(text.split())[:500] or str(exc)

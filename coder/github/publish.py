@@ -99,7 +99,7 @@ def publish(ctx: ActionContext, client: GitHubClient, repo_path: Path, artifact:
         title = _issue_title(ctx, client, issue)
         sha = commit_patch(repo_path, base, patch, pull_title(issue, title) + "\n\n" + summary.summary[:2000], issue)
         branch = branch_for(issue)
-        pushed = push_branch(repo_path, options.remote, branch, sha, base, issue)
+        pushed = push_branch(repo_path, options.remote, branch, sha, issue)
         log(f"branch {branch}: {pushed} ({sha[:12]})")
     except (PatchRejected, PushRefused) as exc:
         return _fail(client, issue, str(exc), run_url, summary)

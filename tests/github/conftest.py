@@ -87,14 +87,14 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, fake_github: FakeGitHub) -> World:
-    """The csv-export task's repo pushed to a bare remote (main), cloned once per job as actions/checkout would."""
+    """The csv-export task's repo pushed to a bare remote (main), cloned (shallow) once per job as actions/checkout does."""
     spec = load_task(TASK)
     seed = checkout(TASK, tmp_path / "seed")
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
     git(seed, "push", "-q", str(origin), "HEAD:refs/heads/main")
-    for name in ("agent-ws", "publish-ws"):
-        git(tmp_path, "clone", "-q", str(origin), name)
+    for name in ("agent-ws", "publish-ws"):  # shallow, like actions/checkout
+        git(tmp_path, "clone", "-q", "--depth", "1", origin.as_uri(), name)
     title, _, body = spec.issue.partition("\n")
     fake_github.add_issue(ISSUE, title.strip(), body.strip())
     return World(tmp_path, fake_github, origin, tmp_path / "agent-ws", tmp_path / "publish-ws", title.strip(),

@@ -92,8 +92,8 @@ class FakeGitHub:
     def repository(self) -> str:
         return f"{self.owner}/{self.name}"
 
-    def add_issue(self, number: int, title: str, body: str) -> None:
-        self.issues[number] = {"title": title, "body": body, "state": "open"}
+    def add_issue(self, number: int, title: str, body: str, pull_request: bool = False) -> None:
+        self.issues[number] = {"title": title, "body": body, "state": "open", "pull_request": pull_request}
 
     def add_comment(self, issue: int, body: str, login: str = "someone", user_type: str = "User") -> dict[str, Any]:
         comment = {"id": next(self._ids), "issue": issue, "body": body, "login": login, "type": user_type}
@@ -199,9 +199,11 @@ class FakeGitHub:
 
     def _issue_object(self, number: int) -> Any:
         issue = self.issues[number]
-        return instance(self._schema("issue"), self.spec, {
-            "number": number, "title": issue["title"], "body": issue["body"], "state": issue["state"],
-            "html_url": self._html(f"issues/{number}")})
+        fields: dict[str, Any] = {"number": number, "title": issue["title"], "body": issue["body"],
+                                  "state": issue["state"], "html_url": self._html(f"issues/{number}")}
+        if issue["pull_request"]:
+            fields["pull_request"] = {"html_url": self._html(f"pull/{number}")}
+        return instance(self._schema("issue"), self.spec, fields)
 
     def _comment_object(self, comment: dict[str, Any]) -> Any:
         return instance(self._schema("issue-comment"), self.spec, {
