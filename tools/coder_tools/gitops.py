@@ -71,16 +71,19 @@ def restore(root: Path, tree: str) -> list[str]:
     out = git(root, "diff-tree", "-r", "-z", "--no-renames", "--name-status", tree, current)
     fields = [f for f in out.split("\0") if f]
     changes = list(zip(fields[0::2], fields[1::2]))
-    env = _snapshot_env(root)
     for status, path in changes:
         if status == "A":  # created after the snapshot
             target = root / path
             target.unlink(missing_ok=True)
             _remove_empty_parents(root, target.parent)
-    git(root, "read-tree", tree, env=env)
     back = [path for status, path in changes if status != "A"]
     if back:
-        git(root, "checkout-index", "-f", "-z", "--stdin", env=env, stdin="\0".join(back))
+        # Check files out of a throwaway index: the snapshot index keeps its stat cache, so the next snapshot only
+        # re-reads the files restored here.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            git(root, "read-tree", tree, env=env)
+            git(root, "checkout-index", "-f", "-z", "--stdin", env=env, stdin="\0".join(back))
     return sorted(path for _, path in changes)
 
 
