@@ -138,13 +138,12 @@ async def test_commit_accepted_hunks_on_a_branch(make_app: Callable[..., CoderAp
 
 
 async def test_approval_modal_yes_no_always(make_app: Callable[..., CoderApp]) -> None:
-    steps = [reply("", call("bash", command="echo one > one.txt")), reply("", call("bash", command="echo two > two.txt")),
-             reply("", call("bash", command="echo three > three.txt")), reply("", FIX),
-             reply("", call("submit", summary="done"))]
+    steps = [reply("", call("bash", command=f"echo {n} > {n}.txt")) for n in ("one", "two", "three", "four")]
+    steps += [reply("", FIX), reply("", call("submit", summary="done"))]
     app = make_app(steps, agent={"approval": "risky", "stream": True})
     async with app.run_test(size=(100, 30)) as pilot:
         await type_text(pilot, "fix add")
-        for key in ("n", "a"):
+        for answer in ("n", "click-yes", "a"):
             for _ in range(200):
                 await pilot.pause(0.05)
                 if isinstance(app.screen, ApprovalScreen):
@@ -152,12 +151,16 @@ async def test_approval_modal_yes_no_always(make_app: Callable[..., CoderApp]) -
             assert isinstance(app.screen, ApprovalScreen)
             assert "runs a shell command" in str(app.screen.query_one("#approval-reason", Static).render())
             assert "waiting for approval" in status_text(app)
-            await pilot.press(key)
+            if answer == "click-yes":
+                await pilot.click("#yes")  # the mouse works too
+            else:
+                await pilot.press(answer)
         await settle(pilot)
-        assert not isinstance(app.screen, ApprovalScreen)  # "always" covered the third call
+        assert not isinstance(app.screen, ApprovalScreen)  # "always" covered the fourth call
         text = transcript_text(app)
-        assert "bash declined" in text and "bash approved for this session" in text
-        assert "one.txt" not in app.patch and "two.txt" in app.patch and "three.txt" in app.patch
+        assert "bash declined" in text and "bash approved\n" in text + "\n" and "bash approved for this session" in text
+        assert "one.txt" not in app.patch
+        assert all(f"{n}.txt" in app.patch for n in ("two", "three", "four"))
 
 
 async def test_follow_up_continues_the_session(make_app: Callable[..., CoderApp]) -> None:
