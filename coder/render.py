@@ -15,12 +15,13 @@ from .events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, Fil
                      RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted, to_dict)
 
 
-def _short_args(arguments: dict[str, Any], width: int = 70) -> str:
+def short_args(arguments: dict[str, Any], width: int = 70, value_width: int = 40) -> str:
+    """One line of KEY=VALUE pairs, newlines shown as ⏎, each value cut to VALUE_WIDTH and the line to WIDTH."""
     parts = []
     for key, value in arguments.items():
         text = value if isinstance(value, str) else json.dumps(value)
         text = text.replace("\n", "⏎")
-        parts.append(f"{key}={text[:40] + '…' if len(text) > 40 else text}")
+        parts.append(f"{key}={text[:value_width] + '…' if len(text) > value_width else text}")
     joined = ", ".join(parts)
     return joined[:width] + ("…" if len(joined) > width else "")
 

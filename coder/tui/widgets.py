@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,18 +11,9 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Input, Static
 
+from ..render import short_args
+
 OUTPUT_SHOWN = 4000  # characters of a tool's output kept in its transcript entry
-
-
-def short_args(arguments: dict[str, Any], width: int = 60) -> str:
-    """One line of KEY=VALUE pairs, newlines shown as ⏎, cut to WIDTH."""
-    parts = []
-    for key, value in arguments.items():
-        text = value if isinstance(value, str) else json.dumps(value)
-        text = text.replace("\n", "⏎")
-        parts.append(f"{key}={text[:30] + '…' if len(text) > 30 else text}")
-    joined = ", ".join(parts)
-    return joined[:width] + ("…" if len(joined) > width else "")
 
 
 class TaskInput(Input):
@@ -62,7 +52,7 @@ class ToolEntry(Collapsible):
         super().__init__(self.body, title=self._caption("⋯", ""), collapsed=True, classes="tool-entry")
 
     def _caption(self, mark: str, tail: str) -> str:
-        return f"{mark} {self.tool_name} {short_args(self.arguments)}{tail}"
+        return f"{mark} {self.tool_name} {short_args(self.arguments, 60, 30)}{tail}"
 
     def finish(self, ok: bool, output: str, seconds: float) -> None:
         first = output.strip().splitlines()[0][:60] if output.strip() else ""
