@@ -47,14 +47,14 @@ def remote_branch_sha(repo_path: Path, remote: str, branch: str) -> str | None:
     """The sha BRANCH points to on REMOTE (None if it does not exist), fetched so its commits can be inspected."""
     repo = git.Repo(repo_path)
     try:
-        out = repo.git.ls_remote(remote, f"refs/heads/{branch}")
+        out = str(repo.git.ls_remote(remote, f"refs/heads/{branch}"))
     except git.GitCommandError as exc:
         raise PushRefused(f"cannot read branch {branch} from {remote}: {exc.stderr.strip()}") from exc
     line = out.strip().splitlines()[0] if out.strip() else ""
     if not line:
         return None
     sha = line.split()[0]
-    shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"  # actions/checkout's default
+    shallow = str(repo.git.rev_parse("--is-shallow-repository")).strip() == "true"  # actions/checkout's default
     try:
         repo.git.fetch("--quiet", "--no-tags", *(["--depth=1"] if shallow else []), remote, f"refs/heads/{branch}")
     except git.GitCommandError as exc:
