@@ -8,6 +8,7 @@ State: one repository, its issues, comments and pull requests; ``faults`` queues
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -41,18 +42,70 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class _SpecRequest:
-    """openapi-core's request protocol for a werkzeug request, as if sent to api.github.com."""
+class SpecRequest:
+    """openapi-core's request protocol for one HTTP request, as if it had been sent to api.github.com."""
 
     host_url = "https://api.github.com"
 
-    def __init__(self, request: Request) -> None:
-        self.path = request.path
-        self.method = request.method.lower()
-        self.body = request.get_data() or None
-        self.content_type = request.content_type or "application/json"
-        self.parameters = RequestParameters(query=ImmutableMultiDict(request.args), header=Headers(request.headers),
-                                            cookie=ImmutableMultiDict())
+    def __init__(self, method: str, path: str, query: ImmutableMultiDict, headers: Mapping[str, str],
+                 body: bytes | None, content_type: str | None) -> None:
+        self.path, self.method, self.body = path, method.lower(), body or None
+        self.content_type = content_type or "application/json"
+        self.parameters = RequestParameters(query=query, header=Headers(dict(headers)), cookie=ImmutableMultiDict())
+
+
+class SpecChecker:
+    """Routes requests to the description's operations and reports how a request or an answer breaks it."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.api = OpenAPI.from_dict(spec)
+        self.routes: list[tuple[str, re.Pattern[str], str, str]] = []
+        for template, item in spec["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
+            for method, op in item.items():
+                self.routes.append((method.upper(), pattern, op["operationId"], template))
+
+    def route(self, method: str, path: str) -> tuple[str, str, dict[str, str]] | None:
+        for route_method, pattern, operation, template in self.routes:
+            match = pattern.match(path)
+            if match and route_method == method.upper():
+                return operation, template, match.groupdict()
+        return None
+
+    def request_problems(self, request: SpecRequest) -> list[str]:
+        routed = self.route(request.method, request.path)
+        if routed is None:
+            return [f"{request.method.upper()} {request.path}: no such operation in the OpenAPI description"]
+        operation, template, _ = routed
+        problems = []
+        try:
+            self.api.validate_request(request)
+        except Exception as exc:  # noqa: BLE001 - every validation failure is a problem
+            problems.append(f"{operation}: invalid request: {exc}")
+        declared = {p.get("name") or resolve(p, self.spec)["name"]
+                    for p in self.spec["paths"][template][request.method].get("parameters", [])}
+        extra = set(request.parameters.query) - declared
+        if extra:
+            problems.append(f"{operation}: undeclared query parameters {sorted(extra)}")
+        return problems
+
+    def response_problems(self, request: SpecRequest, status: int, data: bytes, headers: Mapping[str, str]) -> list[str]:
+        routed = self.route(request.method, request.path)
+        assert routed is not None
+        operation, template, _ = routed
+        if str(status) not in self.spec["paths"][template][request.method]["responses"]:
+            return []
+        try:
+            self.api.validate_response(request, _SpecResponse(status, data, headers))
+        except Exception as exc:  # noqa: BLE001
+            return [f"{operation}: the fake's own {status} answer is invalid: {exc}"]
+        return []
+
+
+@functools.lru_cache(maxsize=1)
+def checker() -> SpecChecker:
+    return SpecChecker(json.loads(SPEC_PATH.read_text()))
 
 
 class _SpecResponse:
@@ -75,13 +128,8 @@ class FakeGitHub:
     faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.spec = json.loads(SPEC_PATH.read_text())
-        self.api = OpenAPI.from_dict(self.spec)
-        self.routes: list[tuple[str, re.Pattern[str], str, str]] = []
-        for template, item in self.spec["paths"].items():
-            pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
-            for method, op in item.items():
-                self.routes.append((method.upper(), pattern, op["operationId"], template))
+        self.checker = checker()
+        self.spec = self.checker.spec
         self._ids = iter(range(1000, 10**9))
         self._lock = threading.Lock()
         self._server: Any = None
@@ -133,51 +181,30 @@ class FakeGitHub:
             response = self._handle(request)
         return response(environ, start_response)
 
-    def _route(self, request: Request) -> tuple[str, str, dict[str, str]] | None:
-        for method, pattern, operation, template in self.routes:
-            match = pattern.match(request.path)
-            if match and method == request.method:
-                return operation, template, match.groupdict()
-        return None
-
     def _handle(self, request: Request) -> Response:
-        routed = self._route(request)
+        spec_request = SpecRequest(request.method, request.path, ImmutableMultiDict(request.args),
+                                   dict(request.headers), request.get_data(), request.content_type)
+        problems = self.checker.request_problems(spec_request)
+        self.violations.extend(problems)
+        routed = self.checker.route(request.method, request.path)
         if routed is None:
-            self.violations.append(f"{request.method} {request.path}: no such operation in the OpenAPI description")
             return self._json(404, {"message": "Not Found"})
-        operation, template, params = routed
+        operation, _, params = routed
         body = json.loads(request.get_data()) if request.get_data() else None
         self.requests.append(Recorded(request.method, request.path, operation, dict(request.args), body))
-        spec_request = _SpecRequest(request)
-        try:
-            self.api.validate_request(spec_request)
-        except Exception as exc:  # noqa: BLE001 - every validation failure is a violation
-            self.violations.append(f"{operation}: invalid request: {exc}")
-            return self._json(422, {"message": f"Validation Failed: {exc}"})
-        declared = {p.get("name") or resolve(p, self.spec)["name"] for p in
-                    self.spec["paths"][template][request.method.lower()].get("parameters", [])}
-        if set(request.args) - declared:
-            self.violations.append(f"{operation}: undeclared query parameters {sorted(set(request.args) - declared)}")
+        if problems:
+            return self._json(422, {"message": f"Validation Failed: {problems[0]}"})
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._json(401, {"message": "Bad credentials"})
         if (params.get("owner"), params.get("repo")) != (self.owner, self.name):
             return self._json(404, {"message": "Not Found"})
         if self.faults.get(operation):
             status, headers, payload = self.faults[operation].pop(0)
-            return self._checked(spec_request, operation, template, status, payload, headers)
-        status, payload = getattr(self, "_op_" + operation.replace("/", "_").replace("-", "_"))(params, body,
-                                                                                           request.args)
-        return self._checked(spec_request, operation, template, status, payload, {})
-
-    def _checked(self, spec_request: _SpecRequest, operation: str, template: str, status: int, payload: Any,
-                 headers: dict[str, str]) -> Response:
+        else:
+            handler = getattr(self, "_op_" + operation.replace("/", "_").replace("-", "_"))
+            (status, payload), headers = handler(params, body, request.args), {}
         data = json.dumps(payload).encode()
-        documented = self.spec["paths"][template][spec_request.method]["responses"]
-        if str(status) in documented:
-            try:
-                self.api.validate_response(spec_request, _SpecResponse(status, data, headers))
-            except Exception as exc:  # noqa: BLE001
-                self.violations.append(f"{operation}: the fake's own {status} answer is invalid: {exc}")
+        self.violations.extend(self.checker.response_problems(spec_request, status, data, headers))
         return self._json(status, payload, headers)
 
     @staticmethod

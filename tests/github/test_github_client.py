@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_github import FakeGitHub
+from fake_github import FakeGitHub, SpecRequest, checker
+from werkzeug.datastructures import ImmutableMultiDict
 
 from coder.github.client import (PR_SETTING_MESSAGE, GitHubClient, GitHubError, GitHubPermissionError,
                                  GitHubRateLimitError)
@@ -19,13 +20,18 @@ Answer = httpx.Response | Exception
 
 def client_for(answers: list[Answer], seen: list[httpx.Request] | None = None,
                policy: RetryPolicy | None = None) -> tuple[GitHubClient, list[float]]:
-    """A client whose transport plays ANSWERS in order (an exception is raised as a transport error)."""
+    """A client whose transport checks each request against the OpenAPI description, then plays ANSWERS in order
+    (an exception is raised as a transport error)."""
     sleeps: list[float] = []
     queue = list(answers)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
             seen.append(request)
+        spec_request = SpecRequest(request.method, request.url.path.removeprefix("/api/v3"),
+                                   ImmutableMultiDict(list(request.url.params.multi_items())), dict(request.headers),
+                                   request.content, request.headers.get("content-type"))
+        assert checker().request_problems(spec_request) == []  # every request, also here, fits GitHub's description
         answer = queue.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -207,8 +213,7 @@ def test_the_fake_rejects_requests_that_break_the_description(fake_github: FakeG
         bad_state = http.get(f"/repos/{fake_github.repository}/pulls", params={"state": "merged"})
         unknown = http.get(f"/repos/{fake_github.repository}/pulls", params={"colour": "red"})
         no_such = http.delete(f"/repos/{fake_github.repository}")
-    assert (bad_body.status_code, bad_state.status_code, no_such.status_code) == (422, 422, 404)
-    assert unknown.status_code == 200
+    assert (bad_body.status_code, bad_state.status_code, unknown.status_code, no_such.status_code) == (422, 422, 422, 404)
     found = list(fake_github.violations)
     fake_github.violations.clear()  # the fixture would fail the test otherwise
     assert len(found) == 4, found
