@@ -16,7 +16,7 @@ import git
 
 from ..agent import Agent
 from ..config import Config, ConfigError
-from ..events import EVENT_TYPES, Event, PlanUpdated, RunFinished
+from ..events import EVENT_TYPES, Event, FileEdited, HintGiven, PlanUpdated, RunFinished, TestsRan, ToolCallRejected
 from ..models.base import Model
 from ..sandboxes.base import Sandbox
 from ..task import Task
@@ -51,21 +51,21 @@ class RunCollector:
         return set(EVENT_TYPES)
 
     def __call__(self, event: Event) -> None:
-        kind = event.type
         if isinstance(event, PlanUpdated):
             self.plan = list(event.steps)
-        elif kind == "file_edited" and event.path not in self.edited:  # type: ignore[union-attr]
-            self.edited.append(event.path)  # type: ignore[union-attr]
-        elif kind == "tests_ran":
+        elif isinstance(event, FileEdited):
+            if event.path not in self.edited:
+                self.edited.append(event.path)
+        elif isinstance(event, TestsRan):
             self.test_runs += 1
-        elif kind == "tool_call_rejected":
+        elif isinstance(event, ToolCallRejected):
             self.rejected += 1
-        elif kind == "hint_given":
+        elif isinstance(event, HintGiven):
             self.hints += 1
         elif isinstance(event, RunFinished):
             self.final = event
-        elif kind not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {kind!r}")
+        elif event.type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event.type!r}")
 
 
 def head_sha(repo: Path) -> str:
