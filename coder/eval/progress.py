@@ -93,7 +93,7 @@ class RichDisplay:
         for (config, task, run), (step, began) in active:
             table.add_row(escape(config), escape(f"{task}#{run}"), str(step), f"{now - began:.0f}s")
         totals = "  ".join(f"{escape(c)}: [green]{ok}[/]/{n}" for c, (ok, n) in sorted(tally.items()))
-        return Group(self._progress, table, f"[dim]resolved so far[/] {totals}" if totals else "")
+        return Group(self._progress, table if active else "", f"[dim]resolved so far[/] {totals}" if totals else "")
 
     def start(self, total: int, skipped: int) -> None:
         self._progress.update(self._bar, total=total)

@@ -7,15 +7,24 @@ import json
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 from conftest import (CSV, PAGINATOR, SLUGIFY, RecordingDisplay, edit_replies, scripted_factory, solution_replies,
                       task)
 
+from coder.eval.jobs import EvalConfig
 from coder.eval.report import write_reports
 from coder.eval.results import ResultStore, RunRecord
 from coder.eval.runner import EvalPlan, Evaluation
 from coder.testing import call, reply
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def test_eval_grades_resolved_unresolved_and_broken_runs(make_plan: Callable[..., EvalPlan],
@@ -50,7 +59,7 @@ def test_eval_grades_resolved_unresolved_and_broken_runs(make_plan: Callable[...
     summary = written["summary"].read_text()
     assert "| coder/scripted | 2/3 | 67% |" in summary
     assert f"| {PAGINATOR} | python | easy | ✗ " in summary and f"| {SLUGIFY} | javascript | easy | ✓ " in summary
-    assert written["plot"].read_bytes().startswith(PNG_MAGIC)
+    assert ("plot" in written) == has_matplotlib()
     predictions = [json.loads(line) for line in (plan.out / "predictions" / "coder_scripted.jsonl").read_text().splitlines()]
     assert {p["instance_id"] for p in predictions} == {CSV, PAGINATOR, SLUGIFY}
     assert all(set(p) == {"instance_id", "model_name_or_path", "model_patch"} for p in predictions)
@@ -104,3 +113,18 @@ def test_malformed_calls_are_counted(make_plan: Callable[..., EvalPlan]) -> None
     assert [(r.resolved, r.malformed_calls) for r in outcome.records] == [(True, 2)]
     summary = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, 1)["summary"].read_text()
     assert "| coder/scripted | 1/1 | 100% | 8 |" in summary and "| 2 | 0 |" in summary  # steps; malformed, errors
+
+
+def test_plot_is_a_png_with_a_curve_per_configuration(make_plan: Callable[..., EvalPlan], tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot needs the `eval` extra (also in `test`)")
+    plan = make_plan([task(PAGINATOR), task(CSV)], harnesses=["gold"])
+    outcome = Evaluation(plan, RecordingDisplay()).run()
+    records = outcome.records + [r.model_copy(update={"config": "other/x", "resolved": r.task == CSV})
+                                 for r in outcome.records]
+    configs = plan.all_configs() + [EvalConfig("other", "x")]
+    written = write_reports(plan.out, plan.tasks, configs, records, 1)
+    png = written["plot"].read_bytes()
+    assert png.startswith(PNG_MAGIC) and len(png) > 5000
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (900, 540)
+    assert "![resolved tasks vs wall time](plot.png)" in written["summary"].read_text()
