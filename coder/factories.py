@@ -54,21 +54,29 @@ def _attach_context_budget(model: Any, gguf: Path | None) -> None:
     model.token_counter = token_counter(gguf, model.config.base_url) if window else None  # type: ignore[attr-defined]
 
 
-def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
-                   progress: Callable[[str], None] = lambda _: None) -> Sandbox:
-    """A DockerSandbox for the configured image, or SandboxError saying what is missing."""
-    from pathlib import Path
+def built_sandbox_image(client: Any, config: SandboxConfig) -> str:
+    """The configured sandbox image's tag, or SandboxError naming the command that builds it."""
+    from .sandboxes.docker_image import image_tag
 
-    from .sandboxes.docker import DockerLimits, DockerSandbox, docker_client
-    from .sandboxes.docker_image import ensure_setup_image, image_tag
-
-    client = docker_client()
     image = config.image or image_tag()
     try:
         client.images.get(image)
     except Exception as exc:
         raise SandboxError(f"the sandbox image {image} is not built yet: run `coder sandbox build` "
                            f"(offline: `coder sandbox base` first, then `coder sandbox build --base coder-base:bookworm`)") from exc
+    return image
+
+
+def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
+                   progress: Callable[[str], None] = lambda _: None) -> Sandbox:
+    """A DockerSandbox for the configured image, or SandboxError saying what is missing."""
+    from pathlib import Path
+
+    from .sandboxes.docker import DockerLimits, DockerSandbox, docker_client
+    from .sandboxes.docker_image import ensure_setup_image
+
+    client = docker_client()
+    image = built_sandbox_image(client, config)
     if config.setup and isinstance(repo_for_setup, Path):
         image = ensure_setup_image(client, repo_for_setup, config.setup, image, progress)
     limits = DockerLimits(memory=config.memory, cpus=config.cpus, pids=config.pids, workspace_size=config.workspace_size)

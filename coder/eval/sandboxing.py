@@ -68,17 +68,10 @@ def plan_sandboxes(config: SandboxConfig, toolchain: str | None) -> tuple[Sandbo
     if config.kind == "local":
         return SandboxPlan("local"), None
     try:
+        from ..factories import built_sandbox_image
         from ..sandboxes.docker import docker_client
-        from ..sandboxes.docker_image import image_tag
 
-        client = docker_client()
-        image = config.image or image_tag()
-        try:
-            client.images.get(image)
-        except Exception as exc:
-            raise SandboxError(f"the sandbox image {image} is not built yet: run `coder sandbox build` (offline: "
-                               "`coder sandbox base` first, then `coder sandbox build --base coder-base:bookworm`)"
-                               ) from exc
+        image = built_sandbox_image(docker_client(), config)
     except SandboxError as exc:
         if config.kind == "docker":
             raise ConfigError(str(exc)) from exc
