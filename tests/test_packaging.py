@@ -115,3 +115,13 @@ def test_checkout_resolves_resources() -> None:
 def test_unknown_resource() -> None:
     with pytest.raises(FileNotFoundError, match="nope"):
         resource_dir("nope")
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """pytest imports test modules by basename (rootdir-relative dirs are not packages): two test_cli.py collide."""
+    from collections import Counter
+
+    tests = Path(__file__).resolve().parent
+    names = Counter(p.name for p in tests.rglob("*.py") if p.name not in ("conftest.py", "__init__.py")
+                    and "__snapshots__" not in p.parts)
+    assert [name for name, count in names.items() if count > 1] == []
