@@ -102,6 +102,16 @@ def test_unittest_when_pytest_missing(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "AssertionError: 1 != 2" in output and "python -m unittest discover" in output
     ok, _, data = run(tmp_path, ["test_u.T.test_bad"])
     assert data["tests"] == {"test_u.T.test_bad": "failed"}
+    assert "note" not in data  # a unittest project: nothing to warn about
+
+
+def test_pytest_tests_without_pytest_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(testrun_detect, "pytest_available", lambda python: False)
+    write(tmp_path, {"calc.py": "def add(a, b):\n    return a - b\n",
+                     "tests/test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"})
+    ok, output, data = run(tmp_path)
+    assert ok and data["runner"] == "unittest" and data["passed"] + data["failed"] == 0
+    assert output.startswith("Note: pytest is not installed") and "sandbox.setup" in output
 
 
 NODE_TEST = """const test = require('node:test');

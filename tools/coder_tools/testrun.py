@@ -220,7 +220,11 @@ def run_tests(args: RunTestsArgs, ws: Workspace) -> ToolResult:
                 data={"runner": runner.kind, "command": inv.display},
             )
         parsed = inv.parse(raw) if inv.parse is not None and code is not None else None
-    return _result(runner.kind, inv.display, code, raw, parsed, ws.options.bash_timeout)
+    result = _result(runner.kind, inv.display, code, raw, parsed, ws.options.bash_timeout)
+    if runner.note:
+        result = result.model_copy(update={"output": f"Note: {runner.note}\n{result.output}",
+                                           "data": {**result.data, "note": runner.note}})
+    return result
 
 
 def _result(kind: str, command: str, code: int | None, raw: str, parsed: Parsed | None, timeout: float) -> ToolResult:

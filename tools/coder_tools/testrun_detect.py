@@ -37,6 +37,7 @@ class Runner:
     shell: str | None = None
     start_dir: str = "."  # unittest discovery start
     env: dict[str, str] = field(default_factory=dict)  # VAR=value prefixes of an npm script
+    note: str = ""  # said with every result, e.g. why a fallback runner was chosen
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -86,8 +87,22 @@ def _python_runner(root: Path, python: str) -> Runner | None:
     if importable and (_pytest_configured(root) or has_conftest or pytest_files):
         return Runner("pytest", (python, "-m", "pytest"))
     if unittest_files:
-        return Runner("unittest", (python,), start_dir=_unittest_start(root))
+        note = ""
+        if not importable and (_pytest_configured(root) or has_conftest or _pytest_style(root, pytest_files)):
+            note = ("pytest is not installed for this Python, so the tests ran with unittest, which only finds "
+                    "unittest.TestCase tests. Install pytest (in Docker: set sandbox.setup, e.g. `pip install pytest` "
+                    "or `pip install -e .[test]`) or set tests.command.")
+        return Runner("unittest", (python,), start_dir=_unittest_start(root), note=note)
     return None
+
+
+def _pytest_style(root: Path, files: list[Path]) -> bool:
+    """Test files written for pytest (bare test functions or `import pytest`), which unittest cannot find."""
+    for path in files[:200]:
+        text = _read(root / path)
+        if "import pytest" in text or re.search(r"^def test_", text, re.MULTILINE):
+            return True
+    return False
 
 
 def _unittest_start(root: Path) -> str:
