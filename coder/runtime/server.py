@@ -13,16 +13,20 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import select
+import socket
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..models.toolcall_parser import parse_tool_calls
 from .chat_template import render_chat
+
+CANCEL_POLL_TOKENS = 8  # how often (in tokens) generation checks that the client is still there
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,11 @@ class Engine:
             common += 1
         return common
 
-    def generate(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Yield {"text": piece} items, then {"done": True, ...usage and timings}."""
+    def generate(self, body: dict[str, Any], cancelled: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any]]:
+        """Yield {"text": piece} items, then {"done": True, ...usage and timings}.
+
+        CANCELLED is polled every few tokens: when the client has gone (it timed out), generation stops at once
+        instead of holding the model for a reply nobody reads while the client's retry waits behind it."""
         tools = body.get("tools") or []
         use_tools = bool(tools) and body.get("tool_choice") != "none"
         prompt = render_chat(self.template, body.get("messages", []), tools if use_tools else None)
@@ -102,7 +109,11 @@ class Engine:
             repeat_penalty=float(body.get("repetition_penalty", body.get("repeat_penalty", 1.05))),
             seed=body.get("seed"), stop=body.get("stop") or None)
         finish = "stop"
-        for chunk in stream:
+        for index, chunk in enumerate(stream):
+            if index % CANCEL_POLL_TOKENS == 0 and cancelled():
+                finish = "cancelled"
+                stream.close()
+                break
             choice = chunk["choices"][0]
             if first is None:
                 first = time.perf_counter()
@@ -201,18 +212,30 @@ class Handler(BaseHTTPRequestHandler):
                     self._complete(engine, body)
             except ValueError as exc:
                 self._error(400, str(exc))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client left mid-reply; generation has stopped
+
+    def _client_gone(self) -> bool:
+        """The client closed its connection (e.g. it timed out): nothing will read our reply."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def _complete(self, engine: Engine, body: dict[str, Any]) -> None:
         text, done = "", {}
-        for item in engine.generate(body):
+        for item in engine.generate(body, self._client_gone):
             if "text" in item:
                 text += item["text"]
             else:
                 done = item
+        if done.get("finish_reason") == "cancelled":
+            return  # the client is gone
         self._json(200, _completion_body(engine.settings.name, text, done, bool(body.get("tools"))))
 
     def _stream(self, engine: Engine, body: dict[str, Any]) -> None:
-        items = iter(engine.generate(body))
+        items = iter(engine.generate(body, self._client_gone))
         first = next(items)  # errors (e.g. context overflow) surface before the headers are sent
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

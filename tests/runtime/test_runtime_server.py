@@ -162,3 +162,36 @@ def test_serve_answers_and_stops_on_sigint(tiny_gguf: Path, tmp_path: Path) -> N
     assert "context 2048 tokens" in stderr
     with pytest.raises(OSError):
         get(f"http://127.0.0.1:{port}/v1/models")
+
+
+def test_generation_stops_when_the_client_is_gone(tiny_gguf: Path) -> None:
+    from coder.runtime.server import CANCEL_POLL_TOKENS, Engine, RuntimeSettings
+
+    engine = Engine(RuntimeSettings(tiny_gguf, "tiny", 2048, 1, grammar=False))
+    polls: list[int] = []
+
+    def gone() -> bool:  # the client hangs up after the first poll
+        polls.append(1)
+        return len(polls) > 1
+
+    body = {"messages": [{"role": "user", "content": "Write a long story."}], "max_tokens": 500}
+    items = list(engine.generate(body, gone))
+    assert items[-1]["finish_reason"] == "cancelled"
+    assert items[-1]["completion_tokens"] <= CANCEL_POLL_TOKENS  # not the 500 asked for
+
+
+def test_client_gone_detects_a_closed_connection() -> None:
+    import socket
+    from types import SimpleNamespace
+
+    from coder.runtime.server import Handler
+
+    ours, theirs = socket.socketpair()
+    handler = SimpleNamespace(connection=ours)
+    assert Handler._client_gone(handler) is False  # type: ignore[arg-type]
+    theirs.sendall(b"GET /health")  # a pipelined request is not a hang-up
+    assert Handler._client_gone(handler) is False  # type: ignore[arg-type]
+    ours.recv(100)
+    theirs.close()
+    assert Handler._client_gone(handler) is True  # type: ignore[arg-type]
+    ours.close()
