@@ -41,6 +41,7 @@ class RuntimeSettings:
     prefix_cache: bool = True  # off only to measure what the reuse of the common prefix saves
     max_text_chars: int = 600  # free text (a plan, a thought) allowed before the grammar-forced tool call
     max_string_chars: int | None = None  # cap on each JSON string argument (tests with random weights use one)
+    max_array_items: int | None = 32  # cap on each JSON array argument: a small model can list plan steps forever
 
 
 class Engine:
@@ -69,6 +70,7 @@ class Engine:
             # by themselves, and forcing one shape they dislike makes them ramble.
             self._grammars[key] = tool_call_grammar(tools, max_text_chars=self.settings.max_text_chars,
                                                     max_string_chars=self.settings.max_string_chars,
+                                                    max_array_items=self.settings.max_array_items,
                                                     styles=("tagged", "fenced", "bare"))
         return LogitsProcessorList([GrammarLogitsProcessor(self.llm, self._grammars[key])])
 

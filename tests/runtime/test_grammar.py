@@ -208,3 +208,13 @@ def test_random_model_without_the_grammar_makes_no_valid_call(tiny_llama: Any) -
     for seed in range(5):
         text, _ = _generate(tiny_llama, prompt, seed, None, max_tokens=150)
         assert _valid_call(text, tools) is None, text
+
+
+def test_arrays_are_bounded_so_a_small_model_cannot_list_forever() -> None:
+    """Regression: the 0.5B model spent 2048 tokens per reply listing update_plan steps until it was cut off."""
+    from coder.runtime.server import RuntimeSettings
+
+    rules = _rules(tool_call_grammar(tool_schemas(), max_array_items=RuntimeSettings.max_array_items))
+    assert rules["update-plan-args-steps"].count("update-plan-args-steps-item") == 15  # the tool's own maxItems
+    assert rules["update-plan-args-steps-item"].count("char") == 300  # and maxLength per step
+    assert rules["run-tests-args-tests-0"].count("string") == RuntimeSettings.max_array_items  # the server's cap

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from .base import ToolArgs, ToolResult, ToolSpec, Workspace
 
 
 class UpdatePlanArgs(ToolArgs):
-    steps: list[str] = Field(description="The revised plan, one short step per item, in order.", min_length=1)
+    steps: list[Annotated[str, Field(max_length=300)]] = Field(
+        description="The revised plan, one short step per item, in order.", min_length=1, max_length=15)
 
 
 class SubmitArgs(ToolArgs):
