@@ -117,8 +117,12 @@ class MiniSweAgentHarness:
         self.config = load_config(config)
 
     def _model(self) -> Any:
+        import litellm
         from minisweagent.models import get_model_class
 
+        # litellm prints banners ("Provider List", "Give Feedback") on every cost lookup it cannot do for a local
+        # model name; they would tear the progress display. Errors still reach mini-swe-agent as exceptions.
+        litellm.suppress_debug_info = True
         cfg = self.endpoint.config
         sampling = cfg.sampling()
         model_cfg = dict(self.config.get("model") or {})

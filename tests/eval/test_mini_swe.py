@@ -30,7 +30,7 @@ def bash_reply(i: int, command: str) -> Scripted:
 
 @pytest.mark.slow
 def test_mini_swe_agent_resolves_a_task_through_the_same_endpoint_and_grader(
-        make_plan: Callable[..., EvalPlan]) -> None:
+        make_plan: Callable[..., EvalPlan], capfd: pytest.CaptureFixture[str]) -> None:
     with FakeOpenAIServer(models=["fake"]) as server:
         server.queue += [
             Scripted("json", completion("I will look first.", None, USAGE)),  # no tool call: a format error
@@ -56,6 +56,8 @@ def test_mini_swe_agent_resolves_a_task_through_the_same_endpoint_and_grader(
     assert (body["temperature"], body["top_p"], body["top_k"], body["repetition_penalty"]) == (0.7, 0.8, 20, 1.05)
     assert "Please solve this issue" in body["messages"][1]["content"]
     assert "Last page of results missing" in body["messages"][1]["content"]
+    printed = capfd.readouterr()
+    assert "Provider List" not in printed.out + printed.err  # litellm's banners would tear the progress display
 
 
 def test_sandbox_environment_reports_output_exit_codes_and_timeouts(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
