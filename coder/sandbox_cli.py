@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     build.add_argument("--repo", type=Path, default=Path("."), help="repo whose sandbox.setup to build (default: .)")
     base = actions.add_parser("base", help="build the offline base image with debootstrap (no registry needed)")
     base.add_argument("--name", default=OFFLINE_BASE, help=f"image name (default {OFFLINE_BASE})")
-    actions.add_parser("prune", help="remove every coder sandbox container left behind")
+    prune = actions.add_parser("prune", help="remove the coder sandbox containers left behind by processes that are gone")
+    prune.add_argument("--all", action="store_true", dest="everything",
+                       help="also remove the sandboxes of coder runs still going (they fail)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
     except SandboxError as exc:
         raise SandboxCliError(str(exc)) from exc
     if args.sandbox_command == "prune":
-        console.print(f"removed {prune(client)} sandbox container(s)")
+        removed, kept = prune(client, args.everything)
+        console.print(f"removed {removed} sandbox container(s)"
+                      + (f"; kept {kept} in use by coder runs still going (--all removes them too)" if kept else ""),
+                      soft_wrap=True)
         return 0
     return _build(args, client, console)
 

@@ -42,11 +42,16 @@ BUGGY_REPO = {
 }
 
 
-def sandbox_leftovers(kind: str, scratch: Path | None = None) -> list[str]:
-    """What a closed sandbox may have left behind: temp dirs (local) or labelled containers (docker)."""
+def sandbox_leftovers(kind: str, scratch: Path | None = None, owners: tuple[int, ...] = ()) -> list[str]:
+    """What a closed sandbox may have left behind: temp dirs (local) or labelled containers (docker) owned by this
+    process, by one of OWNERS, or by a process that is gone; the sandboxes of other live runs (an eval beside the
+    tests) are not ours."""
     if kind == "local":
         return [p.name for p in scratch.iterdir()] if scratch else []
     from coder.sandboxes.docker import docker_client
     from coder.sandboxes.docker_image import LABEL
+    from coder.sandboxes.owner import liveness, owner_pid
 
-    return [c.name for c in docker_client().containers.list(all=True, filters={"label": LABEL})]
+    mine = {os.getpid(), *owners}
+    return [c.name for c in docker_client().containers.list(all=True, filters={"label": LABEL})
+            if owner_pid(c.labels) in mine or liveness(c.labels) != "alive"]

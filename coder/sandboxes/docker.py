@@ -21,6 +21,7 @@ from typing import Any
 
 from .base import SandboxError, WorkspaceOptions
 from .docker_image import LABEL, image_tag, repo_tar
+from .owner import liveness, owner_labels, owner_pid
 from .rpc import JsonRpcClient, ToolServerCalls
 
 TOOLS_PYTHON = "/opt/coder/venv/bin/python"
@@ -172,7 +173,7 @@ class DockerSession(ToolServerCalls):
                     "/home/coder": f"rw,exec,size={limits.home_size},uid=1000,gid=1000,mode=0755",
                 },
                 mem_limit=memory, memswap_limit=memory, nano_cpus=int(limits.cpus * 1e9),
-                pids_limit=limits.pids, init=True, labels={LABEL: "1", "org.coder.run": self.run_id},
+                pids_limit=limits.pids, init=True, labels={LABEL: "1", "org.coder.run": self.run_id, **owner_labels()},
             )
         except docker.errors.ImageNotFound as exc:
             raise SandboxError(f"sandbox image {image} not found: build it with `coder sandbox build`") from exc
@@ -268,13 +269,20 @@ class DockerSandbox:
         return DockerSession(self.client, self.image, repo, options, self.limits)
 
 
-def prune(client: Any) -> int:
-    """Remove every coder sandbox container (running or not); return how many."""
-    removed = 0
+def prune(client: Any, everything: bool = False) -> tuple[int, int]:
+    """Remove the coder sandbox containers left behind: (removed, kept).
+
+    Kept, unless EVERYTHING: containers whose owning coder process still runs on this host, and those owned by a
+    process on another host (a shared engine), whose liveness cannot be told from here."""
+    removed = kept = 0
     for container in client.containers.list(all=True, filters={"label": LABEL}):
+        labels = container.labels or {}
+        if not everything and (liveness(labels) == "alive" or (liveness(labels) == "unknown" and owner_pid(labels))):
+            kept += 1
+            continue
         try:
             container.remove(force=True)
             removed += 1
         except Exception:
             continue
-    return removed
+    return removed, kept

@@ -17,6 +17,7 @@ from coder import __version__
 from coder.resources import resource_dir, tools_path
 
 from .base import SandboxError
+from .owner import owner_labels
 from .repo_copy import repo_files
 
 IMAGE_REPO = "coder-sandbox"
@@ -180,7 +181,7 @@ def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
                                                    "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO")})
     container = client.containers.create(
         image, command=["sleep", "infinity"], user="root", working_dir="/workspace", init=True,
-        labels={LABEL: "1"}, environment=env)
+        labels={LABEL: "1", **owner_labels()}, environment=env)
     try:
         container.put_archive("/workspace", repo_tar(repo))
         # Only what setup produced is kept (node_modules, build output...); the repo's own files always come fresh
