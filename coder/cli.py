@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from contextlib import ExitStack
@@ -259,7 +260,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_RESOLVED
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM (a CI job's timeout, `kill`, a service stop) cleans up like Ctrl-C: every sandbox container and the local
+    # model server go, nothing is applied. Ctrl-C alone would leave them behind a process killed this way.
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None and sys.stdin.isatty() and sys.stdout.isatty():

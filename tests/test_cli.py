@@ -195,8 +195,9 @@ def test_fix_in_docker_applies_and_leaves_no_container(buggy_repo: Path, server:
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_in_docker_leaves_no_container(buggy_repo: Path, server: FakeOpenAIServer, env: dict[str, str],
-                                              docker_images: dict[str, str]) -> None:
+                                              docker_images: dict[str, str], signum: int) -> None:
     from repo_helpers import sandbox_leftovers
 
     server.slow(60)
@@ -208,8 +209,8 @@ def test_ctrl_c_in_docker_leaves_no_container(buggy_repo: Path, server: FakeOpen
     deadline = time.monotonic() + 60
     while not server.requests and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert server.requests and sandbox_leftovers("docker"), "the run never reached the model inside a container"
-    proc.send_signal(signal.SIGINT)
+    assert server.requests and sandbox_leftovers("docker", owners=(proc.pid,)), "the run never reached the model inside a container"
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert sandbox_leftovers("docker") == []
@@ -252,8 +253,37 @@ def test_sandbox_prune_removes_labelled_containers(tmp_path: Path, env: dict[str
     docker_client().containers.create(docker_images["plain"], command=["sleep", "60"], labels={LABEL: "1"})
     assert sandbox_leftovers("docker")
     proc = coder("sandbox", "prune", cwd=tmp_path, env=env)
-    assert proc.returncode == 0 and "removed 1" in proc.stderr
+    assert proc.returncode == 0 and "removed 1 " in proc.stderr
     assert sandbox_leftovers("docker") == []
+
+
+@pytest.mark.docker
+def test_sandbox_prune_keeps_the_sandboxes_of_runs_still_going(tmp_path: Path, env: dict[str, str],
+                                                                docker_images: dict[str, str]) -> None:
+    """Pruning beside a running `coder eval` once removed its sandboxes mid-run: only a gone owner's are leftovers."""
+    from coder.sandboxes.docker import docker_client
+    from coder.sandboxes.docker_image import LABEL
+    from coder.sandboxes.owner import PID, owner_labels
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    client = docker_client()
+    live = client.containers.create(docker_images["plain"], command=["sleep", "60"], labels={LABEL: "1", **owner_labels()})
+    dead = client.containers.create(docker_images["plain"], command=["sleep", "60"],
+                                    labels={LABEL: "1", **owner_labels(), PID: gone.stdout.strip()})
+    try:
+        proc = coder("sandbox", "prune", cwd=tmp_path, env=env)
+        assert proc.returncode == 0, proc.stderr
+        names = {c.name for c in client.containers.list(all=True, filters={"label": LABEL})}
+        assert live.name in names and dead.name not in names
+        assert "kept 1 in use by coder runs still going (--all removes them too)" in proc.stderr
+        proc = coder("sandbox", "prune", "--all", cwd=tmp_path, env=env)
+        assert proc.returncode == 0 and live.name not in {c.name for c in client.containers.list(all=True)}
+    finally:
+        for container in (live, dead):
+            try:
+                container.remove(force=True)
+            except Exception:
+                pass
 
 
 def test_sandbox_commands_without_engine_exit_2(tmp_path: Path, env: dict[str, str]) -> None:

@@ -40,7 +40,7 @@ class LocalRuntime:
 
     def start(self) -> RuntimeInfo:
         cmd = [sys.executable, "-m", "coder.runtime.server", "--model", str(self.model_path), "--name", self.name,
-               "--n-ctx", str(self.n_ctx), "--threads", str(self.threads), "--port", str(self.port)]
+               "--n-ctx", str(self.n_ctx), "--threads", str(self.threads), "--port", str(self.port), "--parent", str(os.getpid())]
         if not self.grammar:
             cmd.append("--no-grammar")
         if not self.prefix_cache:
