@@ -54,6 +54,7 @@ class _RunState:
     turn_first_step: int = 0
     turn_tokens: int = 0
     snapshots: list[tuple[int, str, int]] = field(default_factory=list)  # (step, workspace snapshot, messages before)
+    withheld: str | None = None  # a tool the model just repeated: not callable in its next reply
 
     def new_turn(self) -> None:
         """Reset what one turn decides; keep the session's totals, baseline and approvals."""
@@ -124,8 +125,10 @@ class Agent:
                 if overflow is not None:
                     yield overflow
                     raise _Stop("limit_reached", "the conversation no longer fits the model's context window")
-                writer.request(state.steps, [m.to_openai() for m in messages], [t["function"]["name"] for t in tools_for_model])
-                reply = yield from self._ask(messages, tools_for_model, state)
+                allowed = self._allowed(tools_for_model, state)
+                writer.request(state.steps, [m.to_openai() for m in messages], [t["function"]["name"] for t in tools_for_model],
+                               allowed)
+                reply = yield from self._ask(messages, tools_for_model, state, allowed)
                 writer.response(state.steps, reply.raw)
                 if state.steps == state.turn_first_step + 1 and (plan := conv.parse_plan(reply.text)):
                     state.plan_revision += 1
@@ -166,12 +169,20 @@ class Agent:
         messages[:] = fitted
         return LimitReached("context", size, self._budget.limit) if size > self._budget.limit else None
 
-    def _ask(self, messages: list[Message], tools: list[dict[str, Any]], state: _RunState) -> Iterator[Event]:
+    @staticmethod
+    def _allowed(tools: list[dict[str, Any]], state: _RunState) -> list[str] | None:
+        """The tools the next reply may call: all (None), or all but the one the model just repeated (once)."""
+        withheld, state.withheld = state.withheld, None
+        names = [t["function"]["name"] for t in tools]
+        return [n for n in names if n != withheld] if withheld in names else None
+
+    def _ask(self, messages: list[Message], tools: list[dict[str, Any]], state: _RunState,
+             allowed: list[str] | None = None) -> Iterator[Event]:
         """One model call (streamed when configured); yields TextStreamed and ModelReplied, returns the reply."""
         began = time.monotonic()
         reply: ModelReply | None = None
         if self.config.agent.stream:
-            with closing(self.model.stream(messages, tools)) as deltas:  # type: ignore[type-var]
+            with closing(self.model.stream(messages, tools, allowed=allowed)) as deltas:  # type: ignore[type-var]
                 for delta in deltas:
                     self._check_cancel(state)
                     if delta.text:
@@ -181,7 +192,7 @@ class Agent:
             if reply is None:
                 raise ModelError("the model stream ended without a reply")
         else:
-            reply = self.model.complete(messages, tools)
+            reply = self.model.complete(messages, tools, allowed=allowed)
             self._check_cancel(state)
         state.usage = state.usage + reply.usage
         calls = tuple({"id": c.id, "name": c.name, "arguments": c.arguments, "parse_error": c.parse_error}
@@ -218,8 +229,14 @@ class Agent:
             if check.verdict == "give_up":
                 raise _Stop("stuck", f"the model repeated the same {call.name} call {check.count} times")
             if check.verdict == "hint":
-                hint = render(self.config.prompts.repeat_hint, count=check.count, failing=check.failing, name=call.name)
-                yield HintGiven(state.steps, f"{call.name} repeated {check.count} times")
+                # Change course, not only ask to: the repeated tool cannot be called in the next reply (native tool
+                # calls only; text-format tools cannot be narrowed). Small models ignore a hint alone.
+                withhold = self.config.agent.tool_format == "native" and getattr(self.model, "sends_tools", True) is not False
+                state.withheld = call.name if withhold else None
+                hint = render(self.config.prompts.repeat_hint, count=check.count, failing=check.failing, name=call.name,
+                              withheld=withhold)
+                yield HintGiven(state.steps, f"{call.name} repeated {check.count} times"
+                                + ("; withheld from the next reply" if withhold else ""))
         return conv.observation(result, self.config.agent.observation_cap, hint)
 
     def _approval(self, call: ToolCall, state: _RunState) -> Iterator[Event]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Callable, Collection, Iterator, Sequence, Union
 
 from .models.base import Message, ModelDelta, ModelReply, ToolCall, Usage
 
@@ -45,10 +45,13 @@ class ScriptedModel:
     name: str = "scripted"
     calls: list[list[Message]] = field(default_factory=list)
     tools_seen: list[list[str]] = field(default_factory=list)
+    allowed_seen: list[list[str] | None] = field(default_factory=list)  # per call: the allowed tools (None: all)
 
-    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> ModelReply:
+    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
+                 allowed: Collection[str] | None = None) -> ModelReply:
         self.calls.append(list(messages))
         self.tools_seen.append([t["function"]["name"] for t in tools])
+        self.allowed_seen.append(None if allowed is None else sorted(allowed))
         if len(self.calls) > len(self.steps):
             raise ScriptError(f"ScriptedModel ran out of steps: call #{len(self.calls)} but only {len(self.steps)} scripted")
         step = self.steps[len(self.calls) - 1]
@@ -61,8 +64,9 @@ class ScriptedModel:
             return ModelReply(text=text, tool_calls=tuple(parsed), usage=Usage(100, 20), raw=step)
         return step
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Iterator[ModelDelta]:
-        result = self.complete(messages, tools)
+    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
+               allowed: Collection[str] | None = None) -> Iterator[ModelDelta]:
+        result = self.complete(messages, tools, allowed=allowed)
         text = result.text
         for i in range(0, len(text), 16):
             yield ModelDelta(text=text[i : i + 16])

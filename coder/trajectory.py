@@ -31,8 +31,12 @@ class TrajectoryWriter:
     def event(self, event: Event) -> None:
         self._write({"kind": "event", "event": to_dict(event)})
 
-    def request(self, step: int, messages: list[dict[str, Any]], tools: list[str]) -> None:
-        self._write({"kind": "request", "step": step, "messages": messages, "tools": tools})
+    def request(self, step: int, messages: list[dict[str, Any]], tools: list[str], allowed: list[str] | None = None) -> None:
+        """What was sent: the messages, the tools described, and (when narrowed) the tools the reply could call."""
+        record: dict[str, Any] = {"kind": "request", "step": step, "messages": messages, "tools": tools}
+        if allowed is not None:
+            record["allowed"] = allowed
+        self._write(record)
 
     def response(self, step: int, raw: str) -> None:
         self._write({"kind": "response", "step": step, "raw": raw})

@@ -129,6 +129,35 @@ def test_repeated_failing_call_gets_a_hint_then_gives_up(buggy_repo: Path, tmp_p
     assert of(events, TestsRan)[-1].phase == "final"  # tests still run before finishing
 
 
+def test_repeated_call_is_withheld_from_the_next_reply_only(buggy_repo: Path, tmp_path: Path) -> None:
+    """The 0.5B model called update_plan with the same steps until it was stopped: after the hint, the next reply
+    may not call that tool (narrowed, the full tool list still sent), and the reply after it may again."""
+    plan = call("update_plan", steps=["Find the bug", "Fix it"])
+    steps = [reply("", plan)] * 3 + [reply("", FIX), reply("", plan), reply("", call("submit"))]
+    events, model, agent = run_agent(buggy_repo, steps, tmp_path)
+    model.assert_consumed()
+    assert events[-1].status == "resolved", events[-1].message
+    hints = of(events, HintGiven)
+    assert [h.reason for h in hints] == ["update_plan repeated 3 times; withheld from the next reply"]
+    everything = model.tools_seen[0]
+    assert all(seen == everything for seen in model.tools_seen)  # the prompt's tool list never changes
+    assert model.allowed_seen == [None, None, None, sorted(set(everything) - {"update_plan"}), None, None]
+    assert "update_plan tool is unavailable for your next reply" in last_observation(model, 3)
+    records = [json.loads(line) for line in agent.trajectory_path.read_text().splitlines()]  # type: ignore[union-attr]
+    requests = [r for r in records if r.get("kind") == "request"]
+    assert [("allowed" in r) for r in requests] == [False, False, False, True, False, False]
+
+
+def test_text_format_tools_are_not_narrowed(buggy_repo: Path, tmp_path: Path) -> None:
+    plan = call("update_plan", steps=["Find the bug"])
+    steps = [reply("", plan)] * 3 + [reply("", FIX), reply("", call("submit"))]
+    events, model, _ = run_agent(buggy_repo, steps, tmp_path, agent={"tool_format": "text"})
+    model.assert_consumed()
+    assert model.allowed_seen == [None] * 5
+    assert of(events, HintGiven)[0].reason == "update_plan repeated 3 times"
+    assert "unavailable" not in last_observation(model, 3)
+
+
 def test_step_limit(buggy_repo: Path, tmp_path: Path) -> None:
     steps = [reply("", call("view_file", path="calc.py", start_line=i + 1)) for i in range(2)]
     events, _, _ = run_agent(buggy_repo, steps, tmp_path, limits={"max_steps": 2})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Collection, Iterator, Literal, Protocol, Sequence, runtime_checkable
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -95,14 +95,19 @@ class ModelError(Exception):
 
 @runtime_checkable
 class Model(Protocol):
-    """Anything that can answer a conversation, optionally with tool calls."""
+    """Anything that can answer a conversation, optionally with tool calls.
+
+    ALLOWED (None: every tool) names the tools the model may call in this reply. TOOLS stays the whole set, so a
+    server that caches the prompt's prefix (where the tools are described) keeps its cache when ALLOWED narrows."""
 
     name: str
 
-    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> ModelReply:
+    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
+                 allowed: Collection[str] | None = None) -> ModelReply:
         """Return the whole reply at once."""
         ...
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Iterator[ModelDelta]:
+    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
+               allowed: Collection[str] | None = None) -> Iterator[ModelDelta]:
         """Yield text deltas; the final delta has .reply set."""
         ...

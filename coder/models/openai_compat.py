@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 
 import openai
 
@@ -66,6 +66,10 @@ def _tool_param(tool: Mapping[str, Any]) -> dict[str, Any]:
     if "function" in tool:
         return dict(tool)
     return {"type": "function", "function": dict(tool)}
+
+
+def _tool_name(tool: Mapping[str, Any]) -> str:
+    return str(_tool_param(tool)["function"].get("name", ""))
 
 
 def _native_call(index: int, call_id: str | None, name: str, arguments: Any) -> ToolCall:
@@ -137,9 +141,14 @@ class OpenAICompatModel:
     # ------------------------------------------------------------ requests
 
     def request_params(
-        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], *, stream: bool
+        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], *, stream: bool,
+        allowed: Collection[str] | None = None,
     ) -> dict[str, Any]:
-        """The keyword arguments for chat.completions.create (exposed for tests and debugging)."""
+        """The keyword arguments for chat.completions.create (exposed for tests and debugging).
+
+        ALLOWED narrows the callable tools: the bundled runtime gets every tool plus OpenAI's `allowed_tools`
+        tool_choice (its grammar then admits only those, and the prompt prefix it has cached stays the same); other
+        servers, which may not know that tool_choice, get only the allowed tools."""
         sampling = self.config.sampling()
         params: dict[str, Any] = {"model": self.name, "messages": [m.to_openai() for m in messages]}
         params.update({k: v for k, v in sampling.items() if k in _TOP_LEVEL})
@@ -147,20 +156,28 @@ class OpenAICompatModel:
         if extra:
             params["extra_body"] = extra
         if tools and self.sends_tools:
-            params["tools"] = [_tool_param(t) for t in tools]
+            narrowed = [t for t in tools if allowed is None or _tool_name(t) in allowed]
+            if allowed is not None and self.config.provider == "local":
+                params["tools"] = [_tool_param(t) for t in tools]
+                params["tool_choice"] = {"type": "allowed_tools", "allowed_tools": {
+                    "mode": "auto", "tools": [{"type": "function", "function": {"name": _tool_name(t)}} for t in narrowed]}}
+            else:
+                params["tools"] = [_tool_param(t) for t in narrowed]
         if stream:
             params["stream"] = True
             params["stream_options"] = {"include_usage": True}
         return params
 
-    def _create(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], stream: bool) -> Any:
-        params = self.request_params(messages, tools, stream=stream)
+    def _create(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], stream: bool,
+                allowed: Collection[str] | None = None) -> Any:
+        params = self.request_params(messages, tools, stream=stream, allowed=allowed)
         try:
             return self._client.chat.completions.create(**params)
         except openai.APIStatusError as exc:
             if "tools" in params and exc.status_code in (400, 422, 500, 501) and _REJECTS_TOOLS.search(str(exc.body)):
                 self._tools_rejected = True  # e.g. llama.cpp without --jinja; calls then come back as text
-                return self._client.chat.completions.create(**self.request_params(messages, tools, stream=stream))
+                return self._client.chat.completions.create(**self.request_params(messages, tools, stream=stream,
+                                                                                   allowed=allowed))
             raise
 
     @contextmanager
@@ -234,10 +251,11 @@ class OpenAICompatModel:
             text=visible, tool_calls=tuple(calls), usage=usage or Usage(), raw=raw, finish_reason=finish
         )
 
-    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> ModelReply:
+    def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
+                 allowed: Collection[str] | None = None) -> ModelReply:
         """One non-streamed chat completion."""
         with self._errors():
-            resp = self._create(messages, tools, stream=False)
+            resp = self._create(messages, tools, stream=False, allowed=allowed)
         if not hasattr(resp, "choices"):
             raise ModelError(
                 f"model endpoint {self.base_url} sent a response that is not a chat completion:"
@@ -254,7 +272,8 @@ class OpenAICompatModel:
         ]
         return self._reply(text, native, _usage(resp), choices[0].finish_reason, tools)
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> Iterator[ModelDelta]:
+    def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
+               allowed: Collection[str] | None = None) -> Iterator[ModelDelta]:
         """Stream text deltas (tool-call markup held back); the last delta carries the assembled reply."""
         parts: list[str] = []
         slots: dict[int, dict[str, Any]] = {}
@@ -263,7 +282,7 @@ class OpenAICompatModel:
         saw_choice = False
         gate = _MarkupGate()
         with self._errors():
-            chunks = self._create(messages, tools, stream=True)
+            chunks = self._create(messages, tools, stream=True, allowed=allowed)
             if not hasattr(chunks, "__iter__") or isinstance(chunks, (str, bytes)):
                 raise ModelError(f"model endpoint {self.base_url} did not send an event stream")
             try:

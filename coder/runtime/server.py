@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import select
 import socket
 import threading
@@ -100,7 +101,7 @@ class Engine:
         if not self.settings.prefix_cache:
             self.llm.reset()
         cached = self.cached_prefix(tokens)
-        processors = self._grammar(tools) if use_tools and self.settings.grammar else None
+        processors = self._grammar(callable_tools(tools, body.get("tool_choice"))) if use_tools and self.settings.grammar else None
         began = time.perf_counter()
         first: float | None = None
         completion = 0
@@ -131,6 +132,24 @@ class Engine:
                "completion_tokens": completion,
                "timings": {"prompt_n": len(tokens) - cached, "cache_n": cached, "prompt_ms": (first - began) * 1000,
                            "predicted_n": completion, "predicted_ms": (end - first) * 1000}}
+
+
+def callable_tools(tools: list[dict[str, Any]], tool_choice: Any) -> list[dict[str, Any]]:
+    """The tools the grammar admits: all of them, or those an OpenAI tool_choice names (`allowed_tools`, or one
+    `function`). The prompt still describes every tool, so narrowing does not change the cached prefix."""
+    if not isinstance(tool_choice, dict):
+        return tools
+    if tool_choice.get("type") == "allowed_tools":
+        entries = (tool_choice.get("allowed_tools") or {}).get("tools") or []
+    elif tool_choice.get("type") == "function":
+        entries = [tool_choice]
+    else:
+        raise ValueError(f"unsupported tool_choice type {tool_choice.get('type')!r}")
+    names = {str((e.get("function") or {}).get("name") or e.get("name") or "") for e in entries if isinstance(e, dict)}
+    chosen = [t for t in tools if (t.get("function") or t).get("name") in names]
+    if not chosen:
+        raise ValueError(f"tool_choice names no tool of this request: {', '.join(sorted(names)) or 'none'}")
+    return chosen
 
 
 def _completion_body(name: str, text: str, done: dict[str, Any], tools_used: bool) -> dict[str, Any]:
@@ -278,6 +297,17 @@ class RuntimeServer(ThreadingHTTPServer):
         self.engine = engine
 
 
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """A run killed outright (SIGKILL, an OOM kill) cannot stop its server: the server notices and exits by itself,
+    rather than hold a model's memory forever."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="coder's local OpenAI-compatible runtime")
     parser.add_argument("--model", type=Path, required=True)
@@ -290,7 +320,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-prefix-cache", action="store_true", help="re-prefill every prompt (benchmarks only)")
     parser.add_argument("--max-text-chars", type=int, default=600, help="free text allowed before a tool call")
     parser.add_argument("--max-string-chars", type=int, default=None, help="cap on each string argument")
+    parser.add_argument("--parent", type=int, default=None, metavar="PID",
+                        help="exit when this process (the coder run that started the server) is gone")
     args = parser.parse_args(argv)
+    if args.parent is not None:
+        _exit_with_parent(args.parent)
     engine = Engine(RuntimeSettings(args.model, args.name, args.n_ctx, args.threads, args.host, args.port,
                                     not args.no_grammar, not args.no_prefix_cache, args.max_text_chars,
                                     args.max_string_chars))

@@ -122,6 +122,26 @@ def test_native_tools_off_sends_no_tools(server: FakeOpenAIServer, make_model: M
     assert [c.name for c in reply.tool_calls] == ["view"]
 
 
+def test_allowed_tools_narrow_the_list_for_other_servers(server: FakeOpenAIServer, make_model: MakeModel) -> None:
+    other = {"type": "function", "function": {**TOOLS[0]["function"], "name": "grep"}}
+    server.reply(completion("hi"))
+    make_model().complete(MESSAGES, [*TOOLS, other], allowed=["grep"])
+    assert server.last["tools"] == [other] and "tool_choice" not in server.last
+
+
+def test_allowed_tools_keep_the_list_for_the_bundled_runtime(server: FakeOpenAIServer, make_model: MakeModel) -> None:
+    """The bundled runtime caches the prompt prefix (which describes every tool): it gets OpenAI's allowed_tools."""
+    other = {"type": "function", "function": {**TOOLS[0]["function"], "name": "grep"}}
+    server.reply(completion("hi")).reply(completion("hi"))
+    model = make_model(provider="local", local_model="qwen2.5-coder-0.5b")
+    model.complete(MESSAGES, [*TOOLS, other], allowed=["grep"])
+    assert server.last["tools"] == [*TOOLS, other]
+    assert server.last["tool_choice"] == {"type": "allowed_tools", "allowed_tools": {
+        "mode": "auto", "tools": [{"type": "function", "function": {"name": "grep"}}]}}
+    model.complete(MESSAGES, [*TOOLS, other])
+    assert "tool_choice" not in server.last
+
+
 def test_bare_function_schemas_are_wrapped(server: FakeOpenAIServer, make_model: MakeModel) -> None:
     server.reply(completion("hi"))
     make_model().complete(MESSAGES, [TOOLS[0]["function"]])

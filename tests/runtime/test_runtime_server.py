@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
@@ -70,6 +71,28 @@ def test_prefix_is_reused_across_turns(runtime: RuntimeInfo) -> None:
     assert second.usage.prompt_tokens > first.usage.prompt_tokens
     hit_rate = second.usage.cached_tokens / second.usage.prompt_tokens
     assert hit_rate >= 0.9, (second.usage, first.usage)
+
+
+def test_allowed_tools_constrain_the_call_and_keep_the_cached_prefix(runtime: RuntimeInfo) -> None:
+    local = OpenAICompatModel(ModelConfig(provider="local", base_url=runtime.url, name=runtime.name, max_retries=0,
+                                          max_tokens=300, temperature=1.0))
+    model_for(runtime).complete(CONVERSATION, tool_schemas())  # fills the cache with the full tool list's prompt
+    for _ in range(3):
+        reply = local.complete(CONVERSATION, tool_schemas(), allowed=["grep"])
+        assert [c.name for c in reply.tool_calls] == ["grep"], reply.raw
+        assert reply.usage.cached_tokens >= reply.usage.prompt_tokens - 1, reply.usage  # same prompt: all cached
+
+
+def test_tool_choice_naming_no_tool_is_a_clear_error(runtime: RuntimeInfo) -> None:
+    body = {"messages": [{"role": "user", "content": "hi"}], "tools": tool_schemas(), "max_tokens": 5,
+            "tool_choice": {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": [
+                {"type": "function", "function": {"name": "nope"}}]}}}
+    request = urllib.request.Request(runtime.url + "/chat/completions", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 400
+    assert "tool_choice names no tool of this request: nope" in caught.value.read().decode()
 
 
 def test_streaming_gives_text_deltas_and_the_same_kind_of_reply(runtime: RuntimeInfo) -> None:
@@ -162,6 +185,39 @@ def test_serve_answers_and_stops_on_sigint(tiny_gguf: Path, tmp_path: Path) -> N
     assert "context 2048 tokens" in stderr
     with pytest.raises(OSError):
         get(f"http://127.0.0.1:{port}/v1/models")
+
+
+STARTER = """
+import sys, time
+from pathlib import Path
+from coder.runtime.process import LocalRuntime
+runtime = LocalRuntime(Path(sys.argv[1]), "tiny", 2048, 1)
+info = runtime.start()
+print(runtime._proc.pid, info.url, flush=True)
+time.sleep(600)
+"""
+
+
+def test_server_exits_when_the_run_that_started_it_is_killed(tiny_gguf: Path) -> None:
+    """A run killed outright (SIGKILL) cannot stop its model server; the server must not outlive it."""
+    starter = subprocess.Popen([sys.executable, "-c", STARTER, str(tiny_gguf)], stdout=subprocess.PIPE, text=True)
+    try:
+        pid, url = (starter.stdout.readline() if starter.stdout else "").split()
+        assert get(url + "/models")["data"]
+    finally:
+        starter.kill()
+        starter.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and "Z" not in _state(int(pid)):
+        time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists() or "Z" in _state(int(pid)), "the server outlived the run"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
 
 
 def test_generation_stops_when_the_client_is_gone(tiny_gguf: Path) -> None:
