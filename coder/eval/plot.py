@@ -25,7 +25,9 @@ def curve(records: Sequence[RunRecord], runs: int) -> tuple[list[float], list[fl
     return xs, ys
 
 
-def plot_resolved_vs_time(path: Path, configs: Sequence[str], records: Sequence[RunRecord], runs: int) -> Path:
+def plot_resolved_vs_time(path: Path, configs: Sequence[str], records: Sequence[RunRecord], runs: int,
+                          tasks: int | None = None) -> Path:
+    """The plot; the y axis runs to TASKS (the number of tasks) so a curve reads as a share of the whole set."""
     try:
         import matplotlib
 
@@ -41,9 +43,13 @@ def plot_resolved_vs_time(path: Path, configs: Sequence[str], records: Sequence[
             ax.plot(xs, ys, label=f"{config} ({ys[-1]:g} resolved)", linewidth=2)
         ax.set_xlabel("wall time per task (s)")
         ax.set_ylabel("tasks resolved within that time")
-        ax.set_title("Resolved tasks vs wall time")
+        ax.set_title("Resolved tasks vs wall time" + (f" ({tasks} tasks)" if tasks else ""))
         ax.grid(True, alpha=0.3)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, max(1, tasks or 0, *(max(curve([r for r in records if r.config == c], runs)[1]) for c in configs)))
+        if runs == 1:
+            from matplotlib.ticker import MaxNLocator
+
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole tasks, not 0.01 steps
         ax.set_xlim(left=0)
         if configs:
             ax.legend(loc="lower right", fontsize=8)

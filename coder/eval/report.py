@@ -114,7 +114,8 @@ def write_reports(out: Path, tasks: Sequence[EvalTask], configs: Sequence[EvalCo
     written: dict[str, Path] = {}
     notes: list[str] = []
     try:
-        written["plot"] = plot_resolved_vs_time(out / "plot.png", [c.key for c in configs], records, runs)
+        written["plot"] = plot_resolved_vs_time(out / "plot.png", [c.key for c in configs], records, runs,
+                                                 len(tasks))
         notes.append("![resolved tasks vs wall time](plot.png)")
     except PlotUnavailable as exc:
         notes.append(f"(no plot: {exc})")
