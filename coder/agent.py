@@ -212,6 +212,7 @@ class Agent:
     def _execute(self, call: ToolCall, session: SandboxSession, state: _RunState, repeats: RepeatTracker) -> Iterator[Event]:
         """Validate and run one call; yields its events and returns the observation text for the model."""
         problem = self._reject_reason(call)
+        declined: str | None = None
         if problem is not None:
             yield ToolCallRejected(state.steps, call.name, problem)
             result = ToolResult(ok=False, output=problem)
@@ -225,7 +226,9 @@ class Agent:
             result = yield from self._side_events(call, result, session, state)
         hint = None
         if call.name != "submit":
-            check = repeats.record(call.name, call.arguments, result.ok and problem is None)
+            ran = problem is None and declined is None
+            changed = ran and (call.name == "bash" or (call.name == "edit_file" and result.ok))
+            check = repeats.record(call.name, call.arguments, result.ok and ran, result.output, changed)
             if check.verdict == "give_up":
                 raise _Stop("stuck", f"the model repeated the same {call.name} call {check.count} times")
             if check.verdict == "hint":
@@ -234,8 +237,9 @@ class Agent:
                 withhold = self.config.agent.tool_format == "native" and getattr(self.model, "sends_tools", True) is not False
                 state.withheld = call.name if withhold else None
                 hint = render(self.config.prompts.repeat_hint, count=check.count, failing=check.failing, name=call.name,
-                              withheld=withhold)
+                              withheld=withhold, in_a_row=check.in_a_row)
                 yield HintGiven(state.steps, f"{call.name} repeated {check.count} times"
+                                + ("" if check.in_a_row else " with the same result")
                                 + ("; withheld from the next reply" if withhold else ""))
         return conv.observation(result, self.config.agent.observation_cap, hint)
 

@@ -24,8 +24,8 @@ class LimitsConfig(Section):
 
 class AgentConfig(Section):
     observation_cap: int = Field(8000, ge=500, description="Characters of tool output shown to the model (head/tail kept).")
-    repeat_hint_after: int = Field(2, ge=2, description="Identical failing calls in a row before a hint.")
-    repeat_give_up_after: int = Field(4, ge=3, description="Identical failing calls in a row before giving up.")
+    repeat_hint_after: int = Field(2, ge=2, description="Identical failing calls (in a row, or same call and error with nothing changed between) before a hint.")
+    repeat_give_up_after: int = Field(4, ge=3, description="Identical failing calls, counted like repeat_hint_after, before giving up.")
     stream: bool = Field(True, description="Stream model text as it is generated.")
     baseline_tests: bool = Field(True, description="Run the tests before the first step, for fail->pass reporting.")
     tool_format: Literal["native", "text"] = Field(

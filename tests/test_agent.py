@@ -129,6 +129,34 @@ def test_repeated_failing_call_gets_a_hint_then_gives_up(buggy_repo: Path, tmp_p
     assert of(events, TestsRan)[-1].phase == "final"  # tests still run before finishing
 
 
+def test_same_failing_edit_between_views_is_caught(buggy_repo: Path, tmp_path: Path) -> None:
+    """The 1.5B model alternated one failing edit_file with one view_file for 10 steps; identical calls were never
+    consecutive, so no hint came. The same call getting the same error with nothing changed in between counts."""
+    bad = call("edit_file", path="calc.py", command="replace", old="    # This is a comment\n    pass\n", new="x")
+    view = call("view_file", path="calc.py")
+    events, model, _ = run_agent(buggy_repo, [reply("", view), reply("", bad)] * 4, tmp_path)
+    model.assert_consumed()
+    assert events[-1].status == "stuck", events[-1].message
+    assert [h.reason for h in of(events, HintGiven)] == [
+        "edit_file repeated 2 times with the same result; withheld from the next reply",
+        "view_file repeated 3 times with the same result; withheld from the next reply",
+        "edit_file repeated 3 times with the same result; withheld from the next reply",
+        "view_file repeated 4 times with the same result; withheld from the next reply",
+    ]
+    assert "got the same error each time; nothing changed in between" in last_observation(model, 4)
+
+
+def test_repeated_tests_between_real_edits_are_not_repeats(buggy_repo: Path, tmp_path: Path) -> None:
+    steps: list[Any] = []
+    for n in range(4):
+        steps += [reply("", call("run_tests")), reply("", call("edit_file", path="calc.py", command="insert", line=0,
+                                                                new=f"# attempt {n}\n"))]
+    events, model, _ = run_agent(buggy_repo, steps + [reply("", FIX), reply("", call("submit"))], tmp_path)
+    model.assert_consumed()
+    assert events[-1].status == "resolved", events[-1].message
+    assert not of(events, HintGiven)
+
+
 def test_repeated_call_is_withheld_from_the_next_reply_only(buggy_repo: Path, tmp_path: Path) -> None:
     """The 0.5B model called update_plan with the same steps until it was stopped: after the hint, the next reply
     may not call that tool (narrowed, the full tool list still sent), and the reply after it may again."""
