@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 from coder.repeats import RepeatTracker
 
 
@@ -52,3 +58,29 @@ def test_reset_forgets_everything() -> None:
     tracker.record("grep", {"pattern": "x"}, ok=False, output="e")
     tracker.reset()
     assert tracker.record("grep", {"pattern": "x"}, ok=False, output="e").verdict == "none"
+
+
+def test_bench_replay_finds_the_echo_loop_the_old_rule_missed(tmp_path: Path) -> None:
+    """bench/repeat_replay.py on a recorded loop: the old rule never stops it, the current one at the 4th failing edit."""
+    spec = importlib.util.spec_from_file_location("repeat_replay", Path(__file__).resolve().parents[1] / "bench" / "repeat_replay.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up while being defined
+    spec.loader.exec_module(bench)
+
+    records: list[dict[str, Any]] = []
+    for step in range(1, 11):
+        name, arguments, ok, output = (("view_file", {"path": "a.py"}, True, "1 x = 1") if step % 2
+                                       else ("edit_file", {"path": "a.py", "old": "y"}, False, "old text not found"))
+        records += [{"kind": "event", "event": {"type": "model_replied", "step": step, "seconds": 10.0}},
+                    {"kind": "event", "event": {"type": "tool_started", "step": step, "call_id": f"c{step}",
+                                                "name": name, "arguments": arguments}},
+                    {"kind": "event", "event": {"type": "tool_finished", "step": step, "call_id": f"c{step}",
+                                                "name": name, "ok": ok, "output": output, "seconds": 0.5}}]
+    records.append({"kind": "event", "event": {"type": "run_finished", "steps": 10, "elapsed": 110.0}})
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    result = bench.replay(path, hint_after=2, give_up_after=4)
+    assert result.steps == 10 and result.seconds == 105.0
+    assert result.first_hint == {"in a row": None, "with echoes": 4}
+    assert result.stop == {"in a row": None, "with echoes": (8, 84.0)}
