@@ -181,19 +181,26 @@ class Agent:
         """One model call (streamed when configured); yields TextStreamed and ModelReplied, returns the reply."""
         began = time.monotonic()
         reply: ModelReply | None = None
-        if self.config.agent.stream:
-            with closing(self.model.stream(messages, tools, allowed=allowed)) as deltas:  # type: ignore[type-var]
-                for delta in deltas:
-                    self._check_cancel(state)
-                    if delta.text:
-                        yield TextStreamed(state.steps, delta.text)
-                    if delta.reply is not None:
-                        reply = delta.reply
-            if reply is None:
-                raise ModelError("the model stream ended without a reply")
-        else:
-            reply = self.model.complete(messages, tools, allowed=allowed)
-            self._check_cancel(state)
+        # The wall-time limit holds during the model call too: a reply that would end after it is not waited for.
+        left = self.config.limits.max_wall_seconds - (began - state.turn_started)
+        try:
+            if self.config.agent.stream:
+                with closing(self.model.stream(messages, tools, allowed=allowed, timeout=left)) as deltas:  # type: ignore[type-var]
+                    for delta in deltas:
+                        self._check_cancel(state)
+                        yield from self._check_wall_time(state)
+                        if delta.text:
+                            yield TextStreamed(state.steps, delta.text)
+                        if delta.reply is not None:
+                            reply = delta.reply
+                if reply is None:
+                    raise ModelError("the model stream ended without a reply")
+            else:
+                reply = self.model.complete(messages, tools, allowed=allowed, timeout=left)
+                self._check_cancel(state)
+        except ModelError:
+            yield from self._check_wall_time(state)  # out of time while waiting: the limit, not a model failure
+            raise
         state.usage = state.usage + reply.usage
         calls = tuple({"id": c.id, "name": c.name, "arguments": c.arguments, "parse_error": c.parse_error}
                       for c in reply.tool_calls)
@@ -314,6 +321,14 @@ class Agent:
         if failing:
             return "not_resolved", f"submitted with {failing} test(s) still failing"
         return "resolved", "submitted and all tests pass"
+
+    def _check_wall_time(self, state: _RunState) -> Iterator[Event]:
+        """Stop the run with the wall-time limit once its time is up (while waiting for the model)."""
+        elapsed = time.monotonic() - state.turn_started
+        maximum = self.config.limits.max_wall_seconds
+        if elapsed >= maximum:
+            yield LimitReached("wall_time", round(elapsed, 1), maximum)
+            raise _Stop("limit_reached", f"wall_time limit reached ({elapsed:.1f} of {maximum:g}) while waiting for the model")
 
     def _limit_reached(self, state: _RunState) -> LimitReached | None:
         """Limits apply to each turn of a session (a one-shot run is one turn)."""

@@ -46,10 +46,12 @@ class ScriptedModel:
     calls: list[list[Message]] = field(default_factory=list)
     tools_seen: list[list[str]] = field(default_factory=list)
     allowed_seen: list[list[str] | None] = field(default_factory=list)  # per call: the allowed tools (None: all)
+    timeouts_seen: list[float | None] = field(default_factory=list)  # per call: the seconds the run could still wait
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-                 allowed: Collection[str] | None = None) -> ModelReply:
+                 allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:
         self.calls.append(list(messages))
+        self.timeouts_seen.append(timeout)
         self.tools_seen.append([t["function"]["name"] for t in tools])
         self.allowed_seen.append(None if allowed is None else sorted(allowed))
         if len(self.calls) > len(self.steps):
@@ -65,8 +67,8 @@ class ScriptedModel:
         return step
 
     def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-               allowed: Collection[str] | None = None) -> Iterator[ModelDelta]:
-        result = self.complete(messages, tools, allowed=allowed)
+               allowed: Collection[str] | None = None, timeout: float | None = None) -> Iterator[ModelDelta]:
+        result = self.complete(messages, tools, allowed=allowed, timeout=timeout)
         text = result.text
         for i in range(0, len(text), 16):
             yield ModelDelta(text=text[i : i + 16])

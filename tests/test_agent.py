@@ -66,6 +66,7 @@ def test_full_fix_resolves_and_reports_fail_to_pass(buggy_repo: Path, tmp_path: 
     assert [e.path for e in of(events, FileEdited)] == ["calc.py"]
     assert [e.phase for e in of(events, TestsRan)] == ["baseline", "step", "final"]
     assert final.steps == 4 and final.prompt_tokens == 400
+    assert all(t is not None and 0 < t <= 1800 for t in model.timeouts_seen)  # each call knows the run's time left
     assert tree_snapshot(buggy_repo) == before  # the user's repo is untouched
 
     records = [json.loads(line) for line in agent.trajectory_path.read_text().splitlines()]  # type: ignore[union-attr]

@@ -98,16 +98,18 @@ class Model(Protocol):
     """Anything that can answer a conversation, optionally with tool calls.
 
     ALLOWED (None: every tool) names the tools the model may call in this reply. TOOLS stays the whole set, so a
-    server that caches the prompt's prefix (where the tools are described) keeps its cache when ALLOWED narrows."""
+    server that caches the prompt's prefix (where the tools are described) keeps its cache when ALLOWED narrows.
+    TIMEOUT (None: the model's own) is the most seconds the run can still wait for this reply: a model may give up
+    sooner with ModelError, and should not retry past it."""
 
     name: str
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-                 allowed: Collection[str] | None = None) -> ModelReply:
+                 allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:
         """Return the whole reply at once."""
         ...
 
     def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-               allowed: Collection[str] | None = None) -> Iterator[ModelDelta]:
+               allowed: Collection[str] | None = None, timeout: float | None = None) -> Iterator[ModelDelta]:
         """Yield text deltas; the final delta has .reply set."""
         ...

@@ -16,6 +16,7 @@ from coder.models.toolcall_parser import loads_lenient, parse_tool_calls
 __all__ = ["OpenAICompatModel"]
 
 _TOP_LEVEL = ("temperature", "top_p", "max_tokens")  # the rest of the sampling dict goes in extra_body
+_MIN_TIMEOUT = 1.0  # seconds: a request bounded by the run's remaining time still gets this long
 _MARKERS = ("<tool_call>", "<function=")
 # How servers say "no native tools here": llama.cpp without --jinja, vLLM without a tool parser, Ollama models.
 _REJECTS_TOOLS = re.compile(
@@ -168,20 +169,28 @@ class OpenAICompatModel:
             params["stream_options"] = {"include_usage": True}
         return params
 
+    def _client_within(self, timeout: float | None) -> openai.OpenAI:
+        """The client, or one bounded by TIMEOUT seconds when that is sooner than the configured timeout: no retries
+        then, since a retry would only start after the run's time is up."""
+        if timeout is None or timeout >= self.config.timeout:
+            return self._client
+        return self._client.with_options(timeout=max(timeout, _MIN_TIMEOUT), max_retries=0)
+
     def _create(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], stream: bool,
-                allowed: Collection[str] | None = None) -> Any:
+                allowed: Collection[str] | None = None, timeout: float | None = None) -> Any:
         params = self.request_params(messages, tools, stream=stream, allowed=allowed)
+        client = self._client_within(timeout)
         try:
-            return self._client.chat.completions.create(**params)
+            return client.chat.completions.create(**params)
         except openai.APIStatusError as exc:
             if "tools" in params and exc.status_code in (400, 422, 500, 501) and _REJECTS_TOOLS.search(str(exc.body)):
                 self._tools_rejected = True  # e.g. llama.cpp without --jinja; calls then come back as text
-                return self._client.chat.completions.create(**self.request_params(messages, tools, stream=stream,
-                                                                                   allowed=allowed))
+                return client.chat.completions.create(**self.request_params(messages, tools, stream=stream,
+                                                                            allowed=allowed))
             raise
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, timeout: float | None = None) -> Iterator[None]:
         """Turn every client/transport failure into a one-line ModelError naming the endpoint."""
         url = self.base_url
         try:
@@ -189,6 +198,9 @@ class OpenAICompatModel:
         except ModelError:
             raise
         except openai.APITimeoutError as exc:
+            if timeout is not None and timeout < self.config.timeout:
+                raise ModelError(f"model endpoint {url} did not answer within the {max(timeout, _MIN_TIMEOUT):.3g}s "
+                                 "the run had left (timeout)") from exc
             raise ModelError(
                 f"model endpoint {url} did not answer within {self.config.timeout:g}s (timeout)"
                 " — is the server overloaded, or should model.timeout be larger?"
@@ -252,10 +264,10 @@ class OpenAICompatModel:
         )
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-                 allowed: Collection[str] | None = None) -> ModelReply:
+                 allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:
         """One non-streamed chat completion."""
-        with self._errors():
-            resp = self._create(messages, tools, stream=False, allowed=allowed)
+        with self._errors(timeout):
+            resp = self._create(messages, tools, stream=False, allowed=allowed, timeout=timeout)
         if not hasattr(resp, "choices"):
             raise ModelError(
                 f"model endpoint {self.base_url} sent a response that is not a chat completion:"
@@ -273,16 +285,19 @@ class OpenAICompatModel:
         return self._reply(text, native, _usage(resp), choices[0].finish_reason, tools)
 
     def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-               allowed: Collection[str] | None = None) -> Iterator[ModelDelta]:
-        """Stream text deltas (tool-call markup held back); the last delta carries the assembled reply."""
+               allowed: Collection[str] | None = None, timeout: float | None = None) -> Iterator[ModelDelta]:
+        """Stream text deltas (tool-call markup held back); the last delta carries the assembled reply.
+
+        TIMEOUT bounds each wait for the server (the first chunk, then each next one), not the whole stream: the
+        caller stops reading when its time is up."""
         parts: list[str] = []
         slots: dict[int, dict[str, Any]] = {}
         usage: Usage | None = None
         finish: str | None = None
         saw_choice = False
         gate = _MarkupGate()
-        with self._errors():
-            chunks = self._create(messages, tools, stream=True, allowed=allowed)
+        with self._errors(timeout):
+            chunks = self._create(messages, tools, stream=True, allowed=allowed, timeout=timeout)
             if not hasattr(chunks, "__iter__") or isinstance(chunks, (str, bytes)):
                 raise ModelError(f"model endpoint {self.base_url} did not send an event stream")
             try:

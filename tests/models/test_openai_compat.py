@@ -368,3 +368,18 @@ def test_stream_stopped_early_releases_the_connection(server: FakeOpenAIServer, 
     assert next(deltas).text == "a"
     deltas.close()  # type: ignore[attr-defined]
     assert model.complete(MESSAGES, []).text == "next"
+
+
+def test_run_deadline_bounds_the_request_and_skips_retries(server: FakeOpenAIServer) -> None:
+    """A 1.5B eval run waited 3 x 120 s (timeout, then two retries) on one reply, 150 s past its 300 s limit: the
+    seconds the run has left bound the request, and no retry starts after them."""
+    server.slow(delay=20.0).slow(delay=20.0).slow(delay=20.0)
+    model = OpenAICompatModel(ModelConfig(base_url=server.base_url, timeout=60, max_retries=2))
+    for ask in (lambda: model.complete(MESSAGES, [], timeout=1.0), lambda: list(model.stream(MESSAGES, [], timeout=1.0))):
+        start = time.monotonic()
+        with pytest.raises(ModelError) as info:
+            ask()
+        assert time.monotonic() - start < 5
+        assert "did not answer within the 1s the run had left" in _one_line(info)
+    assert len(server.requests) == 2  # one request per call: no retries
+    model.close()
