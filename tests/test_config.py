@@ -160,3 +160,16 @@ def test_base_url_without_provider_means_a_remote_endpoint(tmp_path: Path) -> No
     assert config.model.provider == "openai_compat"
     config = load_config(tmp_path, environ={"CODER_MODEL__BASE_URL": "http://x/v1", "CODER_MODEL__PROVIDER": "local"})
     assert config.model.provider == "local"
+
+
+def test_bundled_runtime_waits_longer_and_does_not_retry() -> None:
+    """Two of 24 1.5B eval runs ended as errors: a reply near the 2048-token cap takes about 120 s on 2 cores, so it
+    timed out, and two retries of the same prompt cost 240 s more. Explicit settings still win."""
+    from coder.models.config import ModelConfig
+
+    local = ModelConfig()
+    assert local.provider == "local" and (local.timeout, local.max_retries) == (300, 0)
+    remote = ModelConfig(base_url="http://127.0.0.1:9/v1")
+    assert (remote.timeout, remote.max_retries) == (120, 2)
+    explicit = ModelConfig(provider="local", timeout=45, max_retries=1)
+    assert (explicit.timeout, explicit.max_retries) == (45, 1)

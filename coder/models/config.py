@@ -21,6 +21,7 @@ PRESETS: dict[str, dict[str, float | int]] = {
     "qwen3-coder": {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05},
     "none": {},
 }
+LOCAL_TIMEOUT = 300.0  # seconds per request on the bundled runtime (see ModelConfig._local_runtime_waits_longer)
 
 
 class ModelConfig(BaseModel):
@@ -39,8 +40,8 @@ class ModelConfig(BaseModel):
     repetition_penalty: float | None = Field(default=None, gt=0)
     max_tokens: int | None = Field(default=None, gt=0)
     native_tools: bool = True
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=2, ge=0)
+    timeout: float = Field(default=120.0, gt=0, description="Seconds per request; unset: 120, or 300 on the bundled runtime.")
+    max_retries: int = Field(default=2, ge=0, description="Retries per request; unset: 2, or 0 on the bundled runtime.")
     # The bundled runtime (provider = "local"):
     local_model: str | None = Field(default=None, description="Registry name (`coder models list`); None: picked by memory.")
     path: str | None = Field(default=None, description="A GGUF file to serve instead of a registry model.")
@@ -55,6 +56,18 @@ class ModelConfig(BaseModel):
         if isinstance(data, dict) and "base_url" in data and "provider" not in data:
             return {**data, "provider": "openai_compat"}
         return data
+
+    @model_validator(mode="after")
+    def _local_runtime_waits_longer(self) -> "ModelConfig":
+        """The bundled runtime on a CPU is slow, not flaky: a full 2048-token reply of the 1.5B model on 2 cores takes
+        about two minutes, so 120 s timed out replies that were nearly done, and each retry (the same prompt on the
+        same server) cost the same again. Unless set, it gets a longer timeout and no retries."""
+        if self.provider == "local":
+            if "timeout" not in self.model_fields_set:
+                self.timeout = LOCAL_TIMEOUT
+            if "max_retries" not in self.model_fields_set:
+                self.max_retries = 0
+        return self
 
     def sampling(self) -> dict[str, Any]:
         """Effective sampling parameters: the preset, with any explicit overrides applied."""
