@@ -1,5 +1,6 @@
 """Shared test setup: the tool package on sys.path, temp git repos, and byte-level snapshots of a tree."""
 
+import signal
 import sys
 from pathlib import Path
 from typing import Callable
@@ -7,6 +8,11 @@ from typing import Callable
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+# A suite started in the background by a non-interactive shell (`pytest &`) inherits SIGINT ignored, and so does every
+# coder process a test starts and then interrupts: the Ctrl-C tests hung. Give the tests a real Ctrl-C back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from repo_helpers import BUGGY_REPO, git, tree_snapshot  # noqa: E402,F401
 
