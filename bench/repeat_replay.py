@@ -19,7 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coder.config import Config  # noqa: E402
-from coder.repeats import RepeatTracker  # noqa: E402
+from coder.repeats import RepeatTracker, may_change_workspace  # noqa: E402
 
 
 @dataclass
@@ -62,7 +62,7 @@ def replay(path: Path, hint_after: int, give_up_after: int) -> Replay:
     for rule in result.first_hint:
         tracker = RepeatTracker(hint_after, give_up_after)
         for step, name, arguments, ok, output, clock in calls:
-            changed = name == "bash" or (name == "edit_file" and ok)
+            changed = may_change_workspace(name, ok)
             # The old rule is the tracker with every call counted as a change: echoes are never kept.
             check = tracker.record(name, arguments, ok, output, changed=changed or rule == "in a row")
             if check.verdict != "none" and result.first_hint[rule] is None:

@@ -22,7 +22,7 @@ from .events import (ApprovalDecided, ApprovalRequested, Event, FileEdited, Hint
                      RunStatus, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
 from .models.base import Message, Model, ModelError, ModelReply, ToolCall, Usage
 from .prompts import render
-from .repeats import RepeatTracker
+from .repeats import RepeatTracker, may_change_workspace
 from .sandboxes.base import Sandbox, SandboxSession
 from .task import Task
 from .trajectory import TrajectoryWriter, default_trajectory_dir
@@ -234,8 +234,8 @@ class Agent:
         hint = None
         if call.name != "submit":
             ran = problem is None and declined is None
-            changed = ran and (call.name == "bash" or (call.name == "edit_file" and result.ok))
-            check = repeats.record(call.name, call.arguments, result.ok and ran, result.output, changed)
+            check = repeats.record(call.name, call.arguments, result.ok and ran, result.output,
+                                   changed=ran and may_change_workspace(call.name, result.ok))
             if check.verdict == "give_up":
                 raise _Stop("stuck", f"the model repeated the same {call.name} call {check.count} times")
             if check.verdict == "hint":
@@ -324,24 +324,24 @@ class Agent:
 
     def _check_wall_time(self, state: _RunState) -> Iterator[Event]:
         """Stop the run with the wall-time limit once its time is up (while waiting for the model)."""
-        elapsed = time.monotonic() - state.turn_started
-        maximum = self.config.limits.max_wall_seconds
-        if elapsed >= maximum:
-            yield LimitReached("wall_time", round(elapsed, 1), maximum)
-            raise _Stop("limit_reached", f"wall_time limit reached ({elapsed:.1f} of {maximum:g}) while waiting for the model")
+        limit = self._wall_time_limit(state)
+        if limit is not None:
+            yield limit
+            raise _Stop("limit_reached", f"wall_time limit reached ({limit.value:g} of {limit.maximum:g}) while waiting for the model")
+
+    def _wall_time_limit(self, state: _RunState) -> LimitReached | None:
+        elapsed, maximum = time.monotonic() - state.turn_started, self.config.limits.max_wall_seconds
+        return LimitReached("wall_time", round(elapsed, 1), maximum) if elapsed >= maximum else None
 
     def _limit_reached(self, state: _RunState) -> LimitReached | None:
         """Limits apply to each turn of a session (a one-shot run is one turn)."""
         limits = self.config.limits
         steps, tokens = state.steps - state.turn_first_step, state.usage.total_tokens - state.turn_tokens
-        elapsed = time.monotonic() - state.turn_started
         if steps >= limits.max_steps:
             return LimitReached("steps", steps, limits.max_steps)
         if tokens >= limits.max_tokens:
             return LimitReached("tokens", tokens, limits.max_tokens)
-        if elapsed >= limits.max_wall_seconds:
-            return LimitReached("wall_time", round(elapsed, 1), limits.max_wall_seconds)
-        return None
+        return self._wall_time_limit(state)
 
     def _finished(self, state: _RunState, patch: str) -> RunFinished:
         final = state.final or {}

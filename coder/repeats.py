@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
 Verdict = Literal["none", "hint", "give_up"]
 _SEVERITY: dict[Verdict, int] = {"none": 0, "hint": 1, "give_up": 2}
+
+
+def may_change_workspace(name: str, ok: bool) -> bool:
+    """Whether a finished call may have changed the workspace: a successful edit, or any shell command."""
+    return name == "bash" or (name == "edit_file" and ok)
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,7 @@ class RepeatTracker:
         self._key: str | None = None
         self._count = 0
         self._all_failed = True
-        self._echoes: Counter[str] = Counter()
-        self._echo_succeeded: set[str] = set()
+        self._echoes: dict[str, tuple[int, bool]] = {}  # call and result -> (times seen, failed every time)
 
     def record(self, name: str, arguments: Any, ok: bool, output: str = "", changed: bool = False) -> RepeatCheck:
         """Record one finished call; CHANGED says the call may have changed the workspace."""
@@ -50,13 +53,11 @@ class RepeatTracker:
         in_a_row = RepeatCheck(self._verdict(self._count, self._all_failed), self._count, self._all_failed)
         if changed:
             self._echoes.clear()
-            self._echo_succeeded.clear()
             return in_a_row
         echo_key = key + "\0" + hashlib.sha256(output.encode()).hexdigest()
-        self._echoes[echo_key] += 1
-        if ok:
-            self._echo_succeeded.add(echo_key)
-        count, failing = self._echoes[echo_key], echo_key not in self._echo_succeeded
+        seen, all_failed = self._echoes.get(echo_key, (0, True))
+        count, failing = seen + 1, all_failed and not ok
+        self._echoes[echo_key] = (count, failing)
         echo = RepeatCheck(self._verdict(count, failing), count, failing, in_a_row=False)
         if _SEVERITY[echo.verdict] > _SEVERITY[in_a_row.verdict]:
             return echo
@@ -74,4 +75,3 @@ class RepeatTracker:
     def reset(self) -> None:
         self._key, self._count, self._all_failed = None, 0, True
         self._echoes.clear()
-        self._echo_succeeded.clear()

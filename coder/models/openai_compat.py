@@ -169,12 +169,17 @@ class OpenAICompatModel:
             params["stream_options"] = {"include_usage": True}
         return params
 
-    def _client_within(self, timeout: float | None) -> openai.OpenAI:
-        """The client, or one bounded by TIMEOUT seconds when that is sooner than the configured timeout: no retries
-        then, since a retry would only start after the run's time is up."""
+    def _bound(self, timeout: float | None) -> float | None:
+        """The seconds the run's time left allows this request, when that is sooner than the configured timeout."""
         if timeout is None or timeout >= self.config.timeout:
-            return self._client
-        return self._client.with_options(timeout=max(timeout, _MIN_TIMEOUT), max_retries=0)
+            return None
+        return max(timeout, _MIN_TIMEOUT)
+
+    def _client_within(self, timeout: float | None) -> openai.OpenAI:
+        """The client, or one bounded by the run's time left: no retries then, since a retry would only start after
+        the run's time is up."""
+        bound = self._bound(timeout)
+        return self._client if bound is None else self._client.with_options(timeout=bound, max_retries=0)
 
     def _create(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], stream: bool,
                 allowed: Collection[str] | None = None, timeout: float | None = None) -> Any:
@@ -198,8 +203,8 @@ class OpenAICompatModel:
         except ModelError:
             raise
         except openai.APITimeoutError as exc:
-            if timeout is not None and timeout < self.config.timeout:
-                raise ModelError(f"model endpoint {url} did not answer within the {max(timeout, _MIN_TIMEOUT):.3g}s "
+            if (bound := self._bound(timeout)) is not None:
+                raise ModelError(f"model endpoint {url} did not answer within the {bound:.3g}s "
                                  "the run had left (timeout)") from exc
             raise ModelError(
                 f"model endpoint {url} did not answer within {self.config.timeout:g}s (timeout)"
