@@ -1,4 +1,7 @@
-"""Trajectory files: one JSON object per line holding events, the exact messages sent, and the raw model text."""
+"""Trajectory files: one JSON object per line holding events, the exact messages sent, and the raw model text.
+
+Lines are strict UTF-8 JSON: undecodable bytes (surrogates) and control characters are written as \\u escapes, so the
+file is safe to print and reads back to exactly the text that was written."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from .events import Event, event_from_dict, to_dict
+from .visible import json_line
 
 
 def default_trajectory_dir() -> Path:
@@ -25,7 +29,7 @@ class TrajectoryWriter:
         self._file: IO[str] = open(path, "a", encoding="utf-8")
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._file.write(json_line(record) + "\n")
         self._file.flush()
 
     def event(self, event: Event) -> None:

@@ -142,3 +142,29 @@ def test_default_trajectory_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert default_trajectory_dir() == tmp_path / "coder" / "trajectories"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_trajectory_dir() == Path.home() / ".cache" / "coder" / "trajectories"
+
+
+HOSTILE = "caf\udce9 \udcff lone\ud800 \x1b[2K\r esc \u202e bidi \u200b nel\x85 del\x7f ✓ 日本"
+
+
+def test_writer_keeps_undecodable_bytes_and_control_characters_losslessly(tmp_path: Path) -> None:
+    """Surrogates (bytes that were not UTF-8) crashed the writer; now every record is valid UTF-8 and reads back."""
+    path = tmp_path / "run.jsonl"
+    events: list[Event] = [
+        FileEdited(step=1, path="data\udcff.txt", diff="+caf\udce9\n"),
+        ToolStarted(step=2, call_id="c", name="view_file", arguments={"path": "x\ud800.py"}),
+        ToolFinished(step=2, call_id="c", name="bash", ok=True, output=HOSTILE, seconds=0.1),
+        dataclasses.replace(SAMPLES["run_finished"], patch="+caf\udce9 = 2\n", message=HOSTILE),  # type: ignore[type-var]
+    ]
+    writer = TrajectoryWriter(path)
+    writer.request(1, [{"role": "user", "content": HOSTILE}], ["bash"])
+    writer.response(1, HOSTILE)
+    for event in events:
+        writer.event(event)
+    writer.close()
+    text = path.read_bytes().decode("utf-8")  # strict: the file is valid UTF-8
+    assert "\x1b" not in text and "\u202e" not in text and "\x85" not in text and "\x7f" not in text
+    assert "日本" in text
+    assert list(read_events(path)) == events
+    records = [json.loads(line) for line in text.splitlines()]
+    assert records[0]["messages"][0]["content"] == HOSTILE and records[1]["raw"] == HOSTILE
