@@ -1,11 +1,17 @@
-"""Configuration: pydantic models with extra="forbid", merged defaults < pyproject/.coder.toml < CODER_* env < flags."""
+"""Configuration: pydantic models with extra="forbid", merged defaults < pyproject/.coder.toml < CODER_* env < flags;
+files inside the repo may strengthen the settings in GUARDED but never weaken them."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
+import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -108,9 +114,14 @@ def file_layers(repo: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    """CODER_SECTION__KEY=value (e.g. CODER_MODEL__BASE_URL); the raw text is converted by each field's type."""
+    """CODER_SECTION__KEY=value (e.g. CODER_MODEL__BASE_URL), CODER_KEY for a top-level key (CODER_TRAJECTORY_DIR);
+    the raw text is converted by each field's type."""
     layer: dict[str, Any] = {}
+    top_level = {name for name, info in Config.model_fields.items()
+                 if not (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel))}
     for key, raw in environ.items():
+        if key.startswith("CODER_") and "__" not in key and key[len("CODER_"):].lower() in top_level:
+            layer[key[len("CODER_"):].lower()] = raw
         if not key.startswith("CODER_") or "__" not in key:
             continue
         path = [p.lower() for p in key[len("CODER_") :].split("__")]
@@ -143,18 +154,151 @@ def _describe(exc: ValidationError, source: str) -> str:
     return f"{source}: {loc}: {err['msg']}"
 
 
-def load_config(
-    repo: Path, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> Config:
-    """Merge every layer and validate; any problem raises ConfigError naming its source."""
+# ---------------------------------------------------------------- what files inside the repo may not weaken
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A setting that decides how isolated or how reviewed a run is: its values from strongest to weakest."""
+
+    order: str  # strongest to weakest, as the docs and the warning say it
+    weaker: Callable[[Any, Any], bool]  # (value, baseline) -> whether VALUE is weaker than BASELINE
+    loosens: str  # what a weaker value would loosen
+    flag: str | None = None  # the command-line flag that sets it, if any
+
+
+def _ranked(*values: str, loosens: str, flag: str | None = None) -> Guard:
+    return Guard(" > ".join(values), lambda value, base: values.index(value) > values.index(base), loosens, flag)
+
+
+def _at_most(convert: Callable[[Any], float], loosens: str) -> Guard:
+    return Guard("lower > higher", lambda value, base: convert(value) > convert(base), loosens)
+
+
+def _default_only(loosens: str) -> Guard:
+    return Guard("the default > any other value", lambda value, base: value != base, loosens)
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)([kmgt]?)b?", re.IGNORECASE)
+
+
+def _size(size: Any) -> float:
+    """Docker's sizes ('512m', '2g', bytes) in bytes; an unreadable size counts as unbounded."""
+    match = _SIZE.fullmatch(str(size).strip())
+    return float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " ") if match else float("inf")
+
+
+LIMITS = "the sandbox's resource limits"
+# Every setting a file inside the repo (pyproject [tool.coder], .coder.toml: committed by anyone, or added by an
+# accepted patch) could use to weaken a run. Such a file may set a value as strong as the default or stronger; a
+# weaker one is left out with a warning. The user's own CODER_* variables and flags may set anything.
+GUARDED: dict[str, Guard] = {
+    "sandbox.kind": _ranked("docker", "auto", "local", loosens="isolation (local runs commands on the host)",
+                            flag="--sandbox"),
+    "agent.approval": _ranked("always", "risky", "never", loosens="review of the agent's calls", flag="--approval"),
+    "sandbox.image": _default_only("the sandbox image (one coder built)"),
+    "sandbox.base_image": _default_only("the base of the sandbox image"),
+    "sandbox.setup": _default_only("isolation (the setup command runs as root with network access)"),
+    "sandbox.memory": _at_most(_size, LIMITS),
+    "sandbox.workspace_size": _at_most(_size, LIMITS),
+    "sandbox.cpus": _at_most(float, LIMITS),
+    "sandbox.pids": _at_most(float, LIMITS),
+    "sandbox.bash_timeout": _at_most(float, LIMITS),
+    "sandbox.output_cap": _at_most(float, LIMITS),
+    "model.path": _default_only("isolation (a model file is parsed on the host, outside the sandbox)"),
+    "trajectory_dir": _default_only("isolation (trajectories and patches are written there on the host)"),
+}
+
+
+def _has(layer: Mapping[str, Any], dotted: str) -> bool:
+    node: Any = layer
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _value(config: BaseModel, dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _without(layer: Mapping[str, Any], dotted: str) -> dict[str, Any]:
+    head, _, rest = dotted.partition(".")
+    if not rest:
+        return {k: v for k, v in layer.items() if k != head}
+    return {**layer, head: _without(layer[head], rest)}
+
+
+def env_name(dotted: str) -> str:
+    return "CODER_" + dotted.upper().replace(".", "__")
+
+
+def _visible(text: str) -> str:
+    """Control characters (a repo's values may hold ESC or newlines) as escapes: the warning stays one honest line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def _refusal(source: str, key: str, value: Any, guard: Guard) -> str:
+    shown = json.dumps(value) if isinstance(value, str) else str(value)
+    text = str(value)
+    if text.isascii() and text.isprintable() and len(text) <= 80:
+        allow = f"set {env_name(key)}={shlex.quote(text)}"
+        allow = f"pass {guard.flag} {shlex.quote(text)} or {allow}" if guard.flag else allow
+    else:
+        allow = f"set {env_name(key)} yourself"
+    return _visible(f"ignored {key} = {shown} from {source}: a file inside the repository may not weaken "
+                    f"{guard.loosens} ({guard.order}); to allow it, {allow}")
+
+
+def guard_repo_layer(source: str, layer: Mapping[str, Any], user_layers: list[dict[str, Any]],
+                     warn: Warn) -> dict[str, Any]:
+    """LAYER, read from SOURCE inside the repo, without its GUARDED values weaker than the defaults; a warning for
+    each one the user's own layers do not set anyway."""
+    typed, defaults = Config.model_validate(layer), Config()
+    kept = dict(layer)
+    for key, guard in GUARDED.items():
+        if not _has(layer, key) or not guard.weaker(_value(typed, key), _value(defaults, key)):
+            continue
+        kept = _without(kept, key)
+        if not any(_has(user, key) for user in user_layers):
+            warn(_refusal(source, key, _value(typed, key), guard))
+    return kept
+
+
+
+def stderr_warnings(environ: Mapping[str, str]) -> Warn:
+    """Print each warning as one stderr line; inside a GitHub Actions run, as an annotation on the run's page."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return lambda message: print("::warning title=coder configuration::" + message.replace("%", "%25"),
+                                     file=sys.stderr, flush=True)
+    return lambda message: print(f"coder: warning: {message}", file=sys.stderr, flush=True)
+
+
+def load_config(repo: Path, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
+                warn: Warn | None = None) -> Config:
+    """Merge every layer and validate; any problem raises ConfigError naming its source.
+
+    A value from a file inside the repo that would weaken a GUARDED setting is left out, and WARN (default: a line on
+    stderr) says so, unless the user's environment or flags set that key themselves."""
     env = environ if environ is not None else os.environ
-    layers = [*file_layers(repo), ("CODER_* environment variables", env_layer(env)), ("flags", dotted_layer(flags or {}))]
-    merged: dict[str, Any] = {}
-    for source, layer in layers:
+    files = file_layers(repo)
+    user = [("CODER_* environment variables", env_layer(env)), ("flags", dotted_layer(flags or {}))]
+    for source, layer in [*files, *user]:
         try:
             Config.model_validate(layer)  # validate each layer alone so errors name their source
         except ValidationError as exc:
             raise ConfigError(_describe(exc, source)) from exc
+    say = warn if warn is not None else stderr_warnings(env)
+    merged: dict[str, Any] = {}
+    for source, layer in files:
+        merged = _deep_merge(merged, guard_repo_layer(source, layer, [u for _, u in user], say))
+    for _, layer in user:
         merged = _deep_merge(merged, layer)
     try:
         return Config.model_validate(merged)

@@ -40,14 +40,20 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     repo = repo.resolve()
     flags = {**model_overrides, "sandbox.kind": args.sandbox, "agent.approval": args.approval,
              "tests.command": args.test_command, "limits.max_steps": args.max_steps}
-    config = load_config(repo, flags)
     console = Console(stderr=True, highlight=False)
+    notices: list[str] = []
+
+    def warn(line: str) -> None:  # shown now (it stays in the scrollback) and again inside the app
+        notices.append(line)
+        console.print(f"[yellow]warning: {escape(line)}[/]")
+
+    config = load_config(repo, flags, warn=warn)
     with ExitStack() as stack:  # owns the local runtime process, if any
         progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
         model = build_model(config.model, stack, progress=progress)
         sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command)
-        deps = TuiDeps(bridge, repo, model.name, sandbox.name, notices=[warning] if warning else [])
+        deps = TuiDeps(bridge, repo, model.name, sandbox.name, notices=[*notices, *([warning] if warning else [])])
         try:
             CoderApp(deps).run()
         finally:
