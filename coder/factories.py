@@ -67,6 +67,32 @@ def built_sandbox_image(client: Any, config: SandboxConfig) -> str:
     return image
 
 
+def prune_leftovers(client: Any, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Remove the sandbox containers whose coder process is gone (killed with SIGKILL, a crashed host): one list call.
+
+    Stricter than `coder sandbox prune`: a container whose owner cannot be told (another host, no owner labels) may
+    belong to a run still going, so only the user's explicit prune removes it. Says one line when it removed any."""
+    from .sandboxes.docker_image import LABEL
+    from .sandboxes.owner import liveness
+
+    removed = 0
+    try:
+        containers = client.containers.list(all=True, filters={"label": LABEL})
+    except Exception:  # housekeeping: the run itself will report an engine that does not answer
+        return 0
+    for container in containers:
+        if liveness(container.labels or {}) != "gone":
+            continue
+        try:
+            container.remove(force=True)
+            removed += 1
+        except Exception:  # already gone (another run pruned it first), or the engine refused: not this run's problem
+            continue
+    if removed:
+        progress(f"removed {removed} sandbox container(s) left by coder runs that were killed")
+    return removed
+
+
 def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
                    progress: Callable[[str], None] = lambda _: None) -> Sandbox:
     """A DockerSandbox for the configured image, or SandboxError saying what is missing."""
@@ -76,6 +102,7 @@ def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
     from .sandboxes.docker_image import ensure_setup_image
 
     client = docker_client()
+    prune_leftovers(client, progress)
     image = built_sandbox_image(client, config)
     if config.setup and isinstance(repo_for_setup, Path):
         image = ensure_setup_image(client, repo_for_setup, config.setup, image, progress)
