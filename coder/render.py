@@ -1,4 +1,7 @@
-"""Renderers for the event stream: live rich output for terminals and JSON lines for machines."""
+"""Renderers for the event stream: live rich output for terminals and JSON lines for machines.
+
+Every string an event carries came from the model or the sandbox, so the rich renderer prints it with control
+characters made visible (coder.visible) and markup escaped; the JSON renderer writes them as \\u escapes."""
 
 from __future__ import annotations
 
@@ -11,8 +14,20 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
+from .patch_view import binary_changes, review_text
+from .visible import json_line, visible, visible_line
 from .events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, FileEdited, FollowUpSent, StepUndone, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished,
                      RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted, to_dict)
+
+
+def _line(text: str) -> str:
+    """A name, path or id from outside, as literal one-line markup."""
+    return escape(visible_line(text))
+
+
+def _text(text: str) -> str:
+    """Free text from outside (newlines kept), as literal markup."""
+    return escape(visible(text))
 
 
 def short_args(arguments: dict[str, Any], width: int = 70, value_width: int = 40) -> str:
@@ -20,8 +35,8 @@ def short_args(arguments: dict[str, Any], width: int = 70, value_width: int = 40
     parts = []
     for key, value in arguments.items():
         text = value if isinstance(value, str) else json.dumps(value)
-        text = text.replace("\n", "⏎")
-        parts.append(f"{key}={text[:value_width] + '…' if len(text) > value_width else text}")
+        text = visible_line(text.replace("\n", "⏎"))
+        parts.append(f"{visible_line(key)}={text[:value_width] + '…' if len(text) > value_width else text}")
     joined = ", ".join(parts)
     return joined[:width] + ("…" if len(joined) > width else "")
 
@@ -66,18 +81,18 @@ class RichRenderer:
             self._streaming = False
 
     def _run_started(self, e: RunStarted) -> None:
-        self.console.print(f"[bold]coder[/] “{escape(e.task)}”  [dim]model={escape(e.model)} sandbox={escape(e.sandbox)} run={escape(e.run_id)}[/]")
+        self.console.print(f"[bold]coder[/] “{_text(e.task)}”  [dim]model={_line(e.model)} sandbox={_line(e.sandbox)} run={_line(e.run_id)}[/]")
 
     def _plan_updated(self, e: PlanUpdated) -> None:
         self._end_stream()
         title = "Plan" if e.revision == 1 else f"Plan (revision {e.revision})"
         self.console.print(f"[bold cyan]{title}[/]")
         for number, step in enumerate(e.steps, 1):
-            self.console.print(f"  {number}. {escape(step)}")
+            self.console.print(f"  {number}. {_line(step)}")
 
     def _text_streamed(self, e: TextStreamed) -> None:
         if self.show_text:
-            self.console.print(Text(e.text, style="dim"), end="")
+            self.console.print(Text(visible(e.text), style="dim"), end="")
             self._streaming = True
 
     def _model_replied(self, e: ModelReplied) -> None:
@@ -88,28 +103,28 @@ class RichRenderer:
                            f"(total {self._tokens})[/]")
 
     def _tool_call_rejected(self, e: ToolCallRejected) -> None:
-        self.console.print(f"  [yellow]✗ rejected {escape(e.name or 'reply')}[/]: {escape(e.reason[:120])}")
+        self.console.print(f"  [yellow]✗ rejected {_line(e.name or 'reply')}[/]: {_line(e.reason)[:120]}")
 
     def _tool_started(self, e: ToolStarted) -> None:
         pass  # the finished line carries the outcome; keeps one line per call
 
     def _tool_finished(self, e: ToolFinished) -> None:
         mark = "[green]✓[/]" if e.ok else "[red]✗[/]"
-        first = e.output.strip().splitlines()[0][:90] if e.output.strip() else ""
-        self.console.print(f"  {mark} {escape(e.name)} [dim]{e.seconds:.2f}s[/] {escape(first)}")
+        first = visible_line(e.output.strip().split("\n")[0])[:90] if e.output.strip() else ""
+        self.console.print(f"  {mark} {_line(e.name)} [dim]{e.seconds:.2f}s[/] {escape(first)}")
 
     def _file_edited(self, e: FileEdited) -> None:
         added = sum(1 for line in e.diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in e.diff.splitlines() if line.startswith("-") and not line.startswith("---"))
-        self.console.print(f"    [magenta]edited {escape(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
+        self.console.print(f"    [magenta]edited {_line(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
 
     def _tests_ran(self, e: TestsRan) -> None:
         color = "green" if e.failed + e.errors == 0 else "red"
         self.console.print(f"  [{color}]tests ({e.phase}): {e.passed} passed, {e.failed} failed, {e.errors} errors, "
-                           f"{e.skipped} skipped[/] [dim]{escape(e.command)}[/]")
+                           f"{e.skipped} skipped[/] [dim]{_line(e.command)}[/]")
 
     def _hint_given(self, e: HintGiven) -> None:
-        self.console.print(f"  [yellow]hint: {escape(e.reason)}[/]")
+        self.console.print(f"  [yellow]hint: {_text(e.reason)}[/]")
 
     def _limit_reached(self, e: LimitReached) -> None:
         self.console.print(f"[yellow]limit reached: {e.limit} ({e.value:g} of {e.maximum:g})[/]")
@@ -117,37 +132,40 @@ class RichRenderer:
     def _run_finished(self, e: RunFinished) -> None:
         self._end_stream()
         color = {"resolved": "green", "not_resolved": "yellow"}.get(e.status, "red")
-        self.console.print(f"[bold {color}]{e.status}[/]: {escape(e.message)}")
+        self.console.print(f"[bold {color}]{_line(e.status)}[/]: {_text(e.message)}")
         if e.fail_to_pass:
-            self.console.print(f"  fail→pass: {escape(', '.join(e.fail_to_pass))}")
+            self.console.print(f"  fail→pass: {_line(', '.join(e.fail_to_pass))}")
         if e.still_failing:
-            self.console.print(f"  [red]still failing: {escape(', '.join(e.still_failing[:10]))}[/]")
+            self.console.print(f"  [red]still failing: {_line(', '.join(e.still_failing[:10]))}[/]")
         if e.pass_to_fail:
-            self.console.print(f"  [red]broken by the change: {escape(', '.join(e.pass_to_fail[:10]))}[/]")
+            self.console.print(f"  [red]broken by the change: {_line(', '.join(e.pass_to_fail[:10]))}[/]")
         hit = f", {e.cached_tokens / e.prompt_tokens:.0%} cache hit" if e.prompt_tokens else ""
         self.console.print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
                            f"({e.cached_tokens} cached{hit}), {e.elapsed:.1f}s[/]")
 
     def _follow_up_sent(self, e: FollowUpSent) -> None:
         self._end_stream()
-        self.console.print(f"[bold]you[/]: {escape(e.text)}")
+        self.console.print(f"[bold]you[/]: {_text(e.text)}")
 
     def _approval_requested(self, e: ApprovalRequested) -> None:
         self._end_stream()
-        self.console.print(f"  [yellow]? {escape(e.name)} needs approval[/]: {escape(e.reason)}")
+        self.console.print(f"  [yellow]? {_line(e.name)} needs approval[/]: {_text(e.reason)}")
 
     def _approval_decided(self, e: ApprovalDecided) -> None:
         word = {"yes": "approved", "no": "declined", "always": "approved for this session"}[e.decision]
-        self.console.print(f"  [dim]{escape(e.name)} {word}[/]")
+        self.console.print(f"  [dim]{_line(e.name)} {word}[/]")
 
     def _step_undone(self, e: StepUndone) -> None:
-        self.console.print(f"[magenta]{escape(e.message)}[/]" + (f" [dim]{escape(', '.join(e.changed))}[/]" if e.changed else ""))
+        self.console.print(f"[magenta]{_text(e.message)}[/]" + (f" [dim]{_line(', '.join(e.changed))}[/]" if e.changed else ""))
 
     def show_patch(self, patch: str) -> None:
-        if patch.strip():
-            self.console.print(Syntax(patch, "diff", theme="ansi_dark", word_wrap=True))
-        else:
+        """The patch for review: hidden characters visible, each binary change one marked line with its size."""
+        if not patch.strip():
             self.console.print("[dim](no changes)[/]")
+            return
+        self.console.print(Syntax(review_text(patch), "diff", theme="ansi_dark", word_wrap=True))
+        for change in binary_changes(patch):
+            self.console.print(f"[bold yellow]! {escape(change.describe())}[/]")
 
 
 class JsonRenderer:
@@ -161,5 +179,5 @@ class JsonRenderer:
         return set(EVENT_TYPES)
 
     def __call__(self, event: Event) -> None:
-        self.stream.write(json.dumps(to_dict(event), ensure_ascii=False) + "\n")
+        self.stream.write(json_line(to_dict(event)) + "\n")
         self.stream.flush()

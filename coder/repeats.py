@@ -54,7 +54,8 @@ class RepeatTracker:
         if changed:
             self._echoes.clear()
             return in_a_row
-        echo_key = key + "\0" + hashlib.sha256(output.encode()).hexdigest()
+        # surrogatepass: output carries bytes that were not UTF-8 as lone surrogates
+        echo_key = key + "\0" + hashlib.sha256(output.encode("utf-8", "surrogatepass")).hexdigest()
         seen, all_failed = self._echoes.get(echo_key, (0, True))
         count, failing = seen + 1, all_failed and not ok
         self._echoes[echo_key] = (count, failing)

@@ -6,6 +6,7 @@ import dataclasses
 import inspect
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -172,3 +173,98 @@ def test_json_renderer_keeps_markup_and_unicode_verbatim() -> None:
     stream = io.StringIO()
     JsonRenderer(stream)(ToolFinished(step=1, call_id="c", name="bash", ok=True, output=MARKUP + " ✓", seconds=0.0))
     assert json.loads(stream.getvalue())["output"] == MARKUP + " ✓"
+
+
+# Control characters, bidi and invisible characters, and undecodable bytes (surrogates) in any printed field: the ESC
+# sequence "\x1b[2K\r" erased a line of the review; a surrogate crashed the console.
+HOSTILE = "evil\x1b[2K\r\x1b]0;title\x07 \u202eabc\u2066 zw\u200b nel\x85 del\x7f caf\udce9"
+HOSTILE_SHOWN = "evil\\x1b[2K\\r\\x1b]0;title\\x07 \\u202eabc\\u2066 zw\\u200b nel\\u0085 del\\x7f caf\\xe9"
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+PRINTED_FIELDS = DISPLAYED_FIELDS + [
+    pytest.param("follow_up_sent", "text"),
+    pytest.param("approval_requested", "name"),
+    pytest.param("approval_requested", "reason"),
+    pytest.param("approval_decided", "name"),
+    pytest.param("step_undone", "message"),
+    pytest.param("step_undone", "changed"),
+]
+
+
+@pytest.mark.parametrize(("name", "field"), PRINTED_FIELDS)
+def test_control_characters_in_printed_fields_are_made_visible(name: str, field: str) -> None:
+    sample = SAMPLES[name]
+    value: Any = (HOSTILE,) if isinstance(getattr(sample, field), tuple) else HOSTILE
+    shown = rich_output(dataclasses.replace(sample, **{field: value}))  # type: ignore[type-var]
+    assert RAW.search(shown) is None, repr(shown)
+    assert HOSTILE_SHOWN in shown, shown
+
+
+def test_tool_output_first_line_cut_after_escaping() -> None:
+    event = ToolFinished(step=1, call_id="c", name="bash", ok=True, output="x\r" + HOSTILE + "\nsecond", seconds=0.1)
+    shown = rich_output(event)
+    assert RAW.search(shown) is None and "x\\revil\\x1b[2K" in shown and "second" not in shown
+
+
+def show_patch(patch: str) -> str:
+    console, buffer = make_console()
+    RichRenderer(console).show_patch(patch)
+    return buffer.getvalue()
+
+
+HIDDEN_LINE_PATCH = ("diff --git a/mod.py b/mod.py\n--- a/mod.py\n+++ b/mod.py\n@@ -1 +1,3 @@\n x = 1\n"
+                     "+import os; os.system('id')\x1b[2K\r# harmless\n+s = 'caf\udce9'  # \u202e evil\n")
+
+
+def test_show_patch_reveals_a_line_hidden_by_escape_sequences() -> None:
+    shown = show_patch(HIDDEN_LINE_PATCH)
+    assert RAW.search(shown) is None, repr(shown)
+    assert "+import os; os.system('id')\\x1b[2K\\r# harmless" in shown
+    assert "+s = 'caf\\xe9'  # \\u202e evil" in shown
+
+
+def test_show_patch_keeps_markup_literal() -> None:
+    patch = "diff --git a/[bold]x b/[bold]x\n--- a/[bold]x\n+++ b/[bold]x\n@@ -1 +1 @@\n-[link=http://e.com]a\n+[/]b\n"
+    shown = show_patch(patch)
+    assert "+++ b/[bold]x" in shown and "-[link=http://e.com]a" in shown and "+[/]b" in shown
+
+
+BINARY_PATCH = """\
+diff --git a/x.bin b/x.bin
+index 20b5be91886d0b6f26dc98a225c0dac05fe2c86e..11316637ae2b67ecba2110bbee4bed9eec3100e8 100644
+GIT binary patch
+literal 6
+NcmYdfNM>YW1^@%%0LuUX
+
+literal 3
+KcmYdfNCE%>hycU@
+
+diff --git a/y.txt b/y.txt
+index 3367afd..df082d3 100644
+--- a/y.txt
++++ b/y.txt
+@@ -1 +1,2 @@
+ old
++new
+diff --git a/z.png b/z.png
+index 20b5be9..1131663 100644
+Binary files a/z.png and b/z.png differ
+"""
+
+
+def test_show_patch_marks_binary_changes_with_name_and_size() -> None:
+    shown = show_patch(BINARY_PATCH)
+    assert "NcmYdfNM" not in shown and "KcmYdfNCE" not in shown  # no base85 passes for a review
+    assert "binary change: x.bin" in shown and "6 bytes" in shown and "was 3 bytes" in shown
+    assert "binary change: z.png" in shown and "content not in the patch" in shown
+    assert "+new" in shown
+
+
+def test_json_renderer_is_lossless_and_safe_for_surrogates_and_control_characters() -> None:
+    stream = io.StringIO()
+    event = ToolFinished(step=1, call_id="c", name="bash", ok=True, output=HOSTILE, seconds=0.0)
+    JsonRenderer(stream)(event)
+    line = stream.getvalue()
+    line.encode("utf-8")  # strict: no lone surrogate reaches stdout
+    assert RAW.search(line) is None
+    assert event_from_dict(json.loads(line)) == event
