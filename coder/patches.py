@@ -60,7 +60,10 @@ def parse_patch(patch: str) -> list[FilePatch]:
     """Split a `git diff` patch into files and hunks (round-trips: joining the parts gives the patch back)."""
     files: list[FilePatch] = []
     blocks: list[list[str]] = []
-    for line in patch.splitlines():
+    lines = patch.split("\n")  # not splitlines(): \r (CRLF files), \f or U+2028 inside a line belong to the line
+    if lines[-1] == "":
+        lines.pop()
+    for line in lines:
         if line.startswith("diff --git ") or not blocks:
             blocks.append([])
         blocks[-1].append(line)

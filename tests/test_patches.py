@@ -90,3 +90,22 @@ def test_whole_patch_selected_is_the_patch(make_repo: Callable[..., Path]) -> No
 def test_odd_input_does_not_crash(patch: str) -> None:
     files = parse_patch(patch)
     assert select_hunks(files, set()) == ""
+
+
+def test_crlf_and_separators_inside_lines_survive_selection(make_repo: Callable[..., Path]) -> None:
+    """Lines split on \\n only: a CRLF file, a form feed or U+2028 inside a line must reach git apply unchanged
+    (splitlines() cut them into extra lines, so the reviewed and the applied patch differed and the apply failed)."""
+    repo = make_repo({"win.txt": b"one\r\ntwo\r\n", "odd.py": "a = 1\n"})
+    (repo / "win.txt").write_bytes(b"one\r\nTWO\r\nthree\r\n")
+    (repo / "odd.py").write_text("a = 1\nb = '\x0c\x1c\x85\u2028'\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    patch = subprocess.run(["git", "diff", "--cached", "--binary", "HEAD"], cwd=repo, capture_output=True,
+                           check=True).stdout.decode("utf-8", errors="surrogateescape")
+    git(repo, "reset", "-q", "--hard", "HEAD")
+    files = parse_patch(patch)
+    assert [f.path for f in files] == ["odd.py", "win.txt"]
+    assert [(h.added, h.removed) for f in files for h in f.hunks] == [(1, 0), (2, 1)]
+    everything = {(fi, hi) for fi, f in enumerate(files) for hi in range(len(f.hunks))}
+    assert select_hunks(files, everything) == patch
+    subprocess.run(["git", "apply", "-"], cwd=repo, input=patch.encode("utf-8", "surrogateescape"), check=True)
+    assert (repo / "win.txt").read_bytes() == b"one\r\nTWO\r\nthree\r\n"
