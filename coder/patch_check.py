@@ -129,7 +129,11 @@ def check_against_host(changes: list[FileChange], host_mode: Callable[[bytes], s
         if mode == GITLINK:
             raise UnsafePatch(f"the patch changes {shown(change.old)}, a submodule; coder does not accept that")
         if mode == SYMLINK and change.new is not None:
-            becomes_file = change.result_mode in REGULAR_MODES and change.kind not in ("rename", "copy")
-            if change.link_target is None and not becomes_file:
+            if change.result_mode in REGULAR_MODES and change.kind not in ("rename", "copy"):
+                continue  # it becomes a regular file (or git refuses the type mismatch)
+            if change.link_target is None:
                 raise UnsafePatch(f"the patch {change.source_verb} {shown(change.old)}, a symbolic link on your side, "
                                   "without stating its new target; coder cannot check where it would point")
+            problem = _link_problem(change.new, change.link_target)
+            if problem:
+                raise UnsafePatch(f"{problem} (it is a symbolic link on your side)")

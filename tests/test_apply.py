@@ -284,3 +284,131 @@ def test_branch_commit_runs_no_user_hooks(tmp_path: Path) -> None:
     commit_on_branch(repo, patch, "coder/hooks", "msg")
     assert not marker.exists()
     assert git(repo, "show", "coder/hooks:a.txt") == "two\n"
+
+
+# --- the shared patch check and host git without programs from the repo (issue 13, items 2 and 4) ------------------
+
+
+def copy_patch(source: str) -> str:
+    return f"diff --git a/{source.lstrip('/')} b/leak.txt\nsimilarity index 100%\ncopy from {source}\ncopy to leak.txt\n"
+
+
+@pytest.fixture
+def outside_secret(repo: Path) -> str:
+    (repo.parent / "secret.txt").write_text("host secret\n")
+    return "../secret.txt"
+
+
+@pytest.mark.parametrize("source", ["/etc/passwd", "../secret.txt", ".git/config"],
+                         ids=["absolute", "dotdot", "git-config"])
+@pytest.mark.parametrize("deliver", ["worktree", "branch"])
+def test_copy_from_a_host_file_is_refused(repo: Path, outside_secret: str, source: str, deliver: str) -> None:
+    before = tree_snapshot(repo)
+    with pytest.raises(ApplyError, match="patch was refused"):
+        if deliver == "worktree":
+            apply_to_worktree(repo, copy_patch(source))
+        else:
+            commit_on_branch(repo, copy_patch(source), "coder/leak", "msg")
+    assert not (repo / "leak.txt").exists()
+    assert tree_snapshot(repo) == before  # no branch, no object, nothing
+    assert plain_git(repo, "branch", "--format=%(refname:short)").split() == ["main"]
+
+
+LINK_PATCH = ("diff --git a/docs-link b/docs-link\n--- a/docs-link\n+++ b/docs-link\n@@ -1 +1 @@\n"
+              "-docs\n\\ No newline at end of file\n+/etc\n\\ No newline at end of file\n")
+
+
+@pytest.mark.parametrize("deliver", ["worktree", "branch"])
+def test_retargeting_a_host_symlink_without_saying_so_is_refused(repo: Path, deliver: str) -> None:
+    """No mode line: git would apply the hunk to the link on the host and point it at /etc."""
+    (repo / "docs").mkdir()
+    (repo / "docs" / "x.md").write_text("x\n")
+    (repo / "docs-link").symlink_to("docs")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    with pytest.raises(ApplyError, match="symbolic link on your side"):
+        if deliver == "worktree":
+            apply_to_worktree(repo, LINK_PATCH)
+        else:
+            commit_on_branch(repo, LINK_PATCH, "coder/link", "msg")
+    assert (repo / "docs-link").readlink() == Path("docs")
+    assert plain_git(repo, "branch", "--format=%(refname:short)").split() == ["main"]
+
+
+def evil_filter(repo: Path, marker: Path) -> None:
+    """The user's own config names a filter driver whose programs leave MARKER when they run."""
+    for kind in ("clean", "smudge"):
+        git(repo, "config", f"filter.evil.{kind}", f"sh -c 'echo {kind} >> {marker}; cat'")
+    git(repo, "config", "filter.evil.required", "true")
+
+
+ATTRIBUTES_PATCH_FILES = {".gitattributes": "* filter=evil\n", "data.txt": "plain bytes\n", "calc.py": FIXED_CALC}
+
+
+def test_branch_commit_runs_no_filter_named_by_the_patch(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "filter-ran"
+    patch = make_patch(repo, ATTRIBUTES_PATCH_FILES)
+    evil_filter(repo, marker)
+    sha = commit_on_branch(repo, patch, "coder/attrs", "msg")
+    assert not marker.exists()
+    assert plain_git(repo, "show", f"{sha}:data.txt") == "plain bytes\n"
+    assert plain_git(repo, "show", f"{sha}:.gitattributes") == "* filter=evil\n"
+
+
+@pytest.mark.parametrize("attributes", ["in-repo", "from-patch"])
+def test_apply_runs_no_filters(repo: Path, tmp_path: Path, attributes: str) -> None:
+    """Applying into the working tree reads and writes files without the clean and smudge programs."""
+    marker = tmp_path / "filter-ran"
+    if attributes == "in-repo":  # e.g. added by an earlier accepted patch
+        (repo / ".gitattributes").write_text("*.py filter=evil\n")
+        git(repo, "add", ".gitattributes")
+        git(repo, "commit", "-qm", "attributes")
+        patch = make_patch(repo, {"calc.py": FIXED_CALC})
+    else:
+        patch = make_patch(repo, ATTRIBUTES_PATCH_FILES)
+    evil_filter(repo, marker)
+    apply_to_worktree(repo, patch)
+    assert not marker.exists()
+    assert (repo / "calc.py").read_text() == FIXED_CALC
+
+
+def hooks_and_fsmonitor(repo: Path, marker: Path) -> None:
+    """Every hook the delivery could reach, plus an fsmonitor hook program, each leaving MARKER when run."""
+    for hook in ("post-checkout", "pre-commit", "commit-msg", "post-commit", "reference-transaction",
+                 "post-index-change", "post-rewrite"):
+        path = repo / ".git" / "hooks" / hook
+        path.write_text(f"#!/bin/sh\necho {hook} >> {marker}\n")
+        path.chmod(0o755)
+    script = repo.parent / "fsmonitor.sh"
+    script.write_text(f"#!/bin/sh\necho fsmonitor >> {marker}\nexit 1\n")
+    script.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(script))
+
+
+def test_delivery_runs_no_hooks_and_no_fsmonitor(repo: Path, fix_patch: str, tmp_path: Path) -> None:
+    marker = tmp_path / "program-ran"
+    make_dirty(repo)
+    hooks_and_fsmonitor(repo, marker)
+    commit_on_branch(repo, fix_patch, "coder/quiet", "msg")
+    assert is_dirty(repo)
+    assert apply_to_worktree(repo, fix_patch, stash=True)  # a stash backup (a ref update) and the apply
+    assert not marker.exists(), marker.read_text()
+
+
+@pytest.mark.parametrize("ok", [True, False], ids=["committed", "refused"])
+def test_branch_commit_leaves_no_temp_dir_and_no_worktree(repo: Path, fix_patch: str, tmp_path: Path, ok: bool,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    if ok:
+        commit_on_branch(repo, fix_patch, "coder/tidy", "msg")
+    else:
+        with pytest.raises(ApplyError):
+            commit_on_branch(repo, fix_patch.replace("return a - b", "return a / b"), "coder/tidy", "msg")
+    assert list(scratch.iterdir()) == []
+    assert worktree_count(repo) == 1
+    assert not (repo / ".git" / "worktrees").exists() or not any((repo / ".git" / "worktrees").iterdir())

@@ -1,0 +1,142 @@
+"""`--branch` delivery killed at many moments: either the branch holds the whole commit or nothing changed.
+
+The delivery runs in a subprocess (with a `git` on PATH that makes every git call a little slower, so signals land
+inside git calls as well as between them) and is sent SIGTERM or SIGKILL after a spread of delays. Afterwards the
+user's working tree, index and HEAD are byte-identical, no worktree is registered, no temp dir is left, and the
+message printed after a SIGTERM says what is true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from repo_helpers import BUGGY_REPO, git, worktree_snapshot
+from test_apply import FIXED_CALC, make_patch, plain_git
+
+BRANCH = "coder/fix-add"
+DRIVER = '''
+import signal, sys
+from pathlib import Path
+
+import coder.apply as apply
+
+
+def interrupt(signum, frame):  # as `coder fix` does: SIGTERM cleans up like Ctrl-C
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, interrupt)
+repo, patch_file, branch = sys.argv[1:4]
+patch = Path(patch_file).read_text()
+outcome = apply.Outcome() if hasattr(apply, "Outcome") else None
+print("ready", flush=True)
+try:
+    sha = apply.commit_on_branch(Path(repo), patch, branch, "coder: fix", **({"outcome": outcome} if outcome else {}))
+except KeyboardInterrupt:
+    print("interrupted; " + (outcome.says() if outcome else "nothing was applied"), flush=True)
+    sys.exit(130)
+print("committed " + sha, flush=True)
+'''
+
+
+def slow_git(bin_dir: Path, delay: float = 0.03) -> Path:
+    """A `git` first on PATH that waits DELAY seconds, then runs the real one."""
+    real = shutil.which("git")
+    assert real
+    bin_dir.mkdir()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(f"#!/bin/sh\nsleep {delay}\nexec {real} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return bin_dir
+
+
+class Delivery:
+    """Runs the driver on REPO and checks what a kill left."""
+
+    def __init__(self, repo: Path, tmp_path: Path) -> None:
+        self.repo, self.scratch = repo, tmp_path / "scratch"
+        self.scratch.mkdir()
+        self.patch_file = tmp_path / "fix.patch"
+        self.patch_file.write_text(make_patch(repo, {"calc.py": FIXED_CALC, "docs/new.md": "new file\n"}))
+        self.driver = tmp_path / "driver.py"
+        self.driver.write_text(DRIVER)
+        path = f"{slow_git(tmp_path / 'bin')}{os.pathsep}{os.environ['PATH']}"
+        self.env = {**os.environ, "PATH": path, "TMPDIR": str(self.scratch),
+                    "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        self.head = plain_git(repo, "rev-parse", "HEAD").strip()
+        self.before = worktree_snapshot(repo)
+
+    def run(self, sig: int | None, delay: float) -> tuple[str, float]:
+        """Start the delivery, send SIG DELAY seconds after it is ready; returns its output and how long it ran."""
+        proc = subprocess.Popen([sys.executable, str(self.driver), str(self.repo), str(self.patch_file), BRANCH],
+                                cwd=self.repo, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        if sig is not None:
+            time.sleep(delay)
+            proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        return out + err, time.monotonic() - started
+
+    def problems(self, output: str, sig: int | None) -> list[str]:
+        """What is wrong with the repository after a run (and resets it for the next one)."""
+        found = []
+        deadline = time.monotonic() + 10  # after SIGKILL, cleanup of the temp dir happens once git calls end
+        while any(self.scratch.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if any(self.scratch.iterdir()):
+            found.append(f"temp dir left: {[p.name for p in self.scratch.iterdir()]}")
+            shutil.rmtree(self.scratch)
+            self.scratch.mkdir()
+        worktrees = plain_git(self.repo, "worktree", "list").splitlines()
+        if len(worktrees) != 1:
+            found.append(f"worktree registered: {worktrees[1:]}")
+            for line in worktrees[1:]:
+                subprocess.run(["git", "worktree", "remove", "--force", line.split()[0]], cwd=self.repo)
+            subprocess.run(["git", "worktree", "prune"], cwd=self.repo)
+        if worktree_snapshot(self.repo) != self.before:
+            found.append("the user's working tree, index or HEAD changed")
+        exists = subprocess.run(["git", "rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}"], cwd=self.repo,
+                                capture_output=True, text=True).returncode == 0
+        if exists:
+            sha = plain_git(self.repo, "rev-parse", BRANCH).strip()
+            if plain_git(self.repo, "log", "-1", "--format=%P", sha).strip() != self.head or \
+                    plain_git(self.repo, "show", f"{sha}:calc.py") != FIXED_CALC:
+                found.append("the branch exists without the whole commit")
+            plain_git(self.repo, "branch", "-D", BRANCH)
+        if sig == signal.SIGTERM and "interrupted" in output:
+            says_committed = f"committed on branch {BRANCH}" in output
+            if says_committed != exists:
+                found.append(f"the message is not true (branch exists: {exists}): {output.strip()[-200:]}")
+        if sig is None and not exists:
+            found.append(f"an uninterrupted delivery made no branch: {output.strip()[-300:]}")
+        return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_branch_delivery_is_all_or_nothing_under_signals(make_repo, tmp_path: Path, sig: int) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(BUGGY_REPO)
+    (repo / "notes.txt").write_text("uncommitted work\n")  # the user's own untracked and modified files
+    (repo / "calc.py").write_text(BUGGY_REPO["calc.py"] + "# local edit\n")
+    git(repo, "status")
+    delivery = Delivery(repo, tmp_path)
+    output, duration = delivery.run(None, 0)
+    assert delivery.problems(output, None) == []
+    report: list[str] = []
+    kills = 14
+    for n in range(kills):
+        delay = duration * 1.2 * n / (kills - 1)
+        output, _ = delivery.run(sig, delay)
+        report += [f"kill after {delay:.3f}s: {problem}" for problem in delivery.problems(output, sig)]
+    assert report == [], "\n".join(report)
