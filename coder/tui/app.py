@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,8 +16,10 @@ from ..events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, FileEdite
                       LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted, StepUndone, TestsRan,
                       TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
 from ..session import SessionBusy
+from ..visible import visible
 from .bridge import AgentBridge, Idle, Item, Notice, PatchChanged
 from .diff_review import DiffReviewScreen
+from .literal import literal, literal_line
 from .modals import ApprovalScreen, HelpScreen
 from .widgets import ModelText, PlanPanel, Status, StatusBar, TaskInput, ToolEntry, Transcript
 
@@ -89,10 +90,10 @@ class CoderApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(Transcript).add_line(
-            f"[dim]Working on a sandboxed copy of {escape(str(self.deps.repo))}. Nothing touches your files until "
+            f"[dim]Working on a sandboxed copy of {literal_line(str(self.deps.repo))}. Nothing touches your files until "
             "you accept hunks in the diff review.[/]")
         for notice in self.deps.notices:
-            self.query_one(Transcript).add_line(f"[yellow]warning: {escape(notice)}[/]")
+            self.query_one(Transcript).add_line(f"[yellow]warning: {literal(notice)}[/]")
         self.query_one(TaskInput).focus()
         self._show_status()
         self.set_interval(DRAIN_SECONDS, self._drain)
@@ -118,7 +119,7 @@ class CoderApp(App[None]):
         event.input.clear()
         if not self.task_title:
             self.task_title = text.splitlines()[0][:100]
-        self.query_one(Transcript).add_line(f"[b]›[/] {escape(text)}", classes="user")
+        self.query_one(Transcript).add_line(f"[b]›[/] {literal(text)}", classes="user")
         self._working()
 
     def action_interrupt(self) -> None:
@@ -166,8 +167,9 @@ class CoderApp(App[None]):
         if isinstance(item, PatchChanged):
             self.patch = item.patch
         elif isinstance(item, Notice):
-            self.notify(item.text, severity=item.severity, timeout=10)  # type: ignore[arg-type]
-            self.query_one(Transcript).add_line(f"[red]{escape(item.text)}[/]")
+            self.notify(visible(item.text), severity=item.severity,  # type: ignore[arg-type]
+                        timeout=10, markup=False)
+            self.query_one(Transcript).add_line(f"[red]{literal(item.text)}[/]")
         elif isinstance(item, Idle):
             self._turn_started = None
             self.status.state = "ready"
@@ -179,7 +181,7 @@ class CoderApp(App[None]):
         return self.query_one(Transcript)
 
     def _run_started(self, e: RunStarted) -> None:
-        self._transcript().add_line(f"[dim]run {escape(e.run_id)} · {escape(e.model)} · sandbox {escape(e.sandbox)}[/]")
+        self._transcript().add_line(f"[dim]run {literal_line(e.run_id)} · {literal_line(e.model)} · sandbox {literal_line(e.sandbox)}[/]")
 
     def _plan_updated(self, e: PlanUpdated) -> None:
         self.query_one(PlanPanel).show(e.steps, e.revision)
@@ -208,7 +210,7 @@ class CoderApp(App[None]):
         self._show_status()
 
     def _tool_call_rejected(self, e: ToolCallRejected) -> None:
-        self._transcript().add_line(f"[yellow]✗ rejected {escape(e.name or 'reply')}: {escape(e.reason[:200])}[/]")
+        self._transcript().add_line(f"[yellow]✗ rejected {literal_line(e.name or 'reply')}: {literal(e.reason[:200])}[/]")
 
     def _tool_started(self, e: ToolStarted) -> None:
         entry = self._tools[e.call_id + str(e.step)] = ToolEntry(e.call_id, e.name, e.arguments)
@@ -222,7 +224,7 @@ class CoderApp(App[None]):
     def _file_edited(self, e: FileEdited) -> None:
         added = sum(1 for line in e.diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in e.diff.splitlines() if line.startswith("-") and not line.startswith("---"))
-        self._transcript().add_line(f"  [magenta]edited {escape(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
+        self._transcript().add_line(f"  [magenta]edited {literal_line(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
 
     def _tests_ran(self, e: TestsRan) -> None:
         color = "green" if e.failed + e.errors == 0 else "red"
@@ -230,18 +232,18 @@ class CoderApp(App[None]):
                                     f"{e.errors} errors[/]")
 
     def _hint_given(self, e: HintGiven) -> None:
-        self._transcript().add_line(f"  [yellow]hint: {escape(e.reason)}[/]")
+        self._transcript().add_line(f"  [yellow]hint: {literal(e.reason)}[/]")
 
     def _limit_reached(self, e: LimitReached) -> None:
         self._transcript().add_line(f"[yellow]limit reached: {e.limit} ({e.value:g} of {e.maximum:g})[/]")
 
     def _run_finished(self, e: RunFinished) -> None:
         color = {"resolved": "green", "not_resolved": "yellow", "interrupted": "yellow"}.get(e.status, "red")
-        lines = [f"[b {color}]{e.status}[/]: {escape(e.message)}"]
+        lines = [f"[b {color}]{literal_line(e.status)}[/]: {literal(e.message)}"]
         if e.fail_to_pass:
-            lines.append(f"  fail→pass: {escape(', '.join(e.fail_to_pass[:8]))}")
+            lines.append(f"  fail→pass: {literal_line(', '.join(e.fail_to_pass[:8]))}")
         if e.still_failing:
-            lines.append(f"  [red]still failing: {escape(', '.join(e.still_failing[:8]))}[/]")
+            lines.append(f"  [red]still failing: {literal_line(', '.join(e.still_failing[:8]))}[/]")
         if e.patch.strip():
             lines.append("  [dim]Ctrl+R reviews the changes hunk by hunk; type a message to continue.[/]")
         self._transcript().add_line("\n".join(lines), classes="finished")
@@ -264,11 +266,11 @@ class CoderApp(App[None]):
 
     def _approval_decided(self, e: ApprovalDecided) -> None:
         word = {"yes": "approved", "no": "declined", "always": "approved for this session"}[e.decision]
-        self._transcript().add_line(f"  [dim]{escape(e.name)} {word}[/]")
+        self._transcript().add_line(f"  [dim]{literal_line(e.name)} {word}[/]")
 
     def _step_undone(self, e: StepUndone) -> None:
-        changed = f" [dim]{escape(', '.join(e.changed))}[/]" if e.changed else ""
-        self._transcript().add_line(f"[magenta]↶ {escape(e.message)}[/]{changed}")
+        changed = f" [dim]{literal_line(', '.join(e.changed))}[/]" if e.changed else ""
+        self._transcript().add_line(f"[magenta]↶ {literal(e.message)}[/]{changed}")
 
     # ------------------------------------------------------------------ status
 

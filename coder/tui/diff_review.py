@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from rich.markup import escape
 from rich.syntax import Syntax
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -17,7 +17,10 @@ from textual.widgets import Footer, Static
 import git
 
 from ..apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty
+from ..patch_view import BinaryChange, binary_change, file_name
 from ..patches import FilePatch, Hunk, parse_patch, select_hunks
+from ..visible import visible
+from .literal import literal_line
 from .modals import BranchScreen, ConfirmScreen
 
 Verdict = Literal["pending", "accepted", "rejected"]
@@ -25,12 +28,15 @@ MARKS = {"pending": "[yellow]?[/]", "accepted": "[green]✓ accepted[/]", "rejec
 
 
 class HunkView(Static, can_focus=True):
-    """One hunk, syntax highlighted, bordered by its verdict; click to focus."""
+    """One hunk, syntax highlighted with hidden characters visible, bordered by its verdict; click to focus.
+
+    A binary file's hunk shows one line naming the change and its size, never the base85."""
 
     def __init__(self, file_index: int, hunk_index: int, file: FilePatch, hunk: Hunk) -> None:
         super().__init__(classes="hunk pending")
         self.key = (file_index, hunk_index)
         self.file, self.hunk = file, hunk
+        self.binary: BinaryChange | None = binary_change(file) if hunk.whole_file else None
         self.verdict: Verdict = "pending"
 
     def on_mount(self) -> None:
@@ -42,10 +48,16 @@ class HunkView(Static, can_focus=True):
         self._render_hunk()
 
     def _render_hunk(self) -> None:
-        code = self.hunk.text.rstrip("\n") or "(no textual changes)"
-        self.update(Syntax(code, "diff", theme="ansi_dark", word_wrap=True, background_color="default"))
-        label = "whole file" if self.hunk.whole_file else f"hunk {self.key[1] + 1}/{len(self.file.hunks)}"
-        self.border_title = f"{self.file.path} · {label}"
+        if self.binary is not None:
+            self.update(Text(f"*** {self.binary.describe()} ***", style="bold yellow"))
+        else:
+            code = visible(self.hunk.text.rstrip("\n")) or "(no textual changes)"
+            self.update(Syntax(code, "diff", theme="ansi_dark", word_wrap=True, background_color="default"))
+        if self.hunk.whole_file:
+            label = "binary" if self.binary else "whole file"
+        else:
+            label = f"hunk {self.key[1] + 1}/{len(self.file.hunks)}"
+        self.border_title = f"{literal_line(file_name(self.file))} · {label}"
         self.border_subtitle = MARKS[self.verdict]
 
 
@@ -78,7 +90,8 @@ class DiffReviewScreen(Screen[None]):
             for fi, file in enumerate(self.files):
                 added = sum(h.added for h in file.hunks)
                 removed = sum(h.removed for h in file.hunks)
-                yield Static(f"[b]{escape(file.path)}[/] [dim]{file.status}[/] [green]+{added}[/] [red]-{removed}[/]",
+                counts = "[yellow]binary[/]" if binary_change(file) else f"[green]+{added}[/] [red]-{removed}[/]"
+                yield Static(f"[b]{literal_line(file_name(file))}[/] [dim]{file.status}[/] {counts}",
                              classes="file-title")
                 for hi, hunk in enumerate(file.hunks):
                     yield HunkView(fi, hi, file, hunk)
@@ -163,7 +176,7 @@ class DiffReviewScreen(Screen[None]):
         try:
             backup = apply_to_worktree(self.repo, patch, stash=stash)
         except (ApplyError, git.GitCommandError) as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(visible(str(exc)), severity="error", timeout=10, markup=False)
             return
         extra = f" Your previous changes are in stash '{backup}'." if backup else ""
         self.notify(f"Wrote {len(self.accepted())} hunk(s) to your working tree.{extra}", timeout=8)
@@ -180,7 +193,7 @@ class DiffReviewScreen(Screen[None]):
         try:
             sha = commit_on_branch(self.repo, patch, branch, f"coder: {self.task_title}")
         except (ApplyError, git.GitCommandError) as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(visible(str(exc)), severity="error", timeout=10, markup=False)
             return
         self.notify(f"Committed on branch {branch} ({sha[:10]}); your working tree was not touched.", timeout=8)
         self.dismiss(None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -12,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ..events import ApprovalRequested, Decision
+from ..visible import visible
+from .literal import literal, literal_line
 
 
 class ApprovalScreen(ModalScreen[Decision]):
@@ -27,10 +28,10 @@ class ApprovalScreen(ModalScreen[Decision]):
     def compose(self) -> ComposeResult:
         args = json.dumps(self.request.arguments, indent=2, ensure_ascii=False)
         with Vertical(id="approval", classes="dialog"):
-            yield Label(f"[b]{escape(self.request.name)}[/] needs your approval", id="approval-title")
-            yield Static(escape(self.request.reason), id="approval-reason")
+            yield Label(f"[b]{literal_line(self.request.name)}[/] needs your approval", id="approval-title")
+            yield Static(literal(self.request.reason), id="approval-reason")
             with VerticalScroll(id="approval-args"):
-                yield Static(args, markup=False)
+                yield Static(visible(args), markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="success")
                 yield Button("No (n)", id="no", variant="error")
@@ -55,7 +56,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(escape(self.question))
+            yield Static(self.question, markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")

