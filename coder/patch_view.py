@@ -16,7 +16,8 @@ from .visible import visible, visible_line
 
 __all__ = ["BinaryChange", "binary_change", "binary_changes", "file_name", "review_text"]
 
-_B85 = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~")}
+_B85 = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "!#$%&()*+-;<=>?@^_`{|}~")}  # git's base85 alphabet
 _BINARY_STARTS = ("GIT binary patch", "Binary files ")
 _BINARY_HUNK = re.compile(r"^(literal|delta) (\d+)$")
 _C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}

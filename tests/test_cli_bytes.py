@@ -26,7 +26,8 @@ EDIT_BYTES = (r"printf 'caf\351 = 2\nna\357ve = 1\n' > latin.py && printf 'new\3
               r"printf 'x\377\n' > $'made\377.txt'")
 ESC_LINE = "import os; os.system('touch pwned')"
 HIDE = "\x1b[2K\r"  # erase the line and go back to its start: the terminal shows nothing of what came before
-EDIT_ESC = "printf '%s\\033[2K\\r# harmless\\n' \"" + ESC_LINE + "\" >> mod.py && printf '\\033]0;owned\\007 \\033[31mred\\n'"
+EDIT_ESC = ("printf '%s\\033[2K\\r# harmless\\n' \"" + ESC_LINE + "\" >> mod.py && "
+            "printf '\\033]0;owned\\007 \\033[31mred\\n'")
 
 
 def bytes_repo(make_repo: Callable[..., Path]) -> Path:
@@ -40,7 +41,7 @@ def bytes_repo(make_repo: Callable[..., Path]) -> Path:
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox,
             capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str, ScriptedModel]]:
-    """Run `coder ARGS` in-process with a scripted model on the test's sandbox; returns (exit, stdout, stderr, model)."""
+    """`coder ARGS` in-process, a scripted model on the test's sandbox; returns (exit, stdout, stderr, model)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for name in [k for k in __import__("os").environ if k.startswith("CODER_")]:
         monkeypatch.delenv(name)
@@ -104,7 +105,8 @@ def test_surrogates_in_a_model_path_argument_do_not_crash(
     steps = ['<tool_call>{"name": "view_file", "arguments": {"path": "data\\udcff.txt"}}</tool_call>',
              '<tool_call>{"name": "view_file", "arguments": {"path": "x\\ud800.py"}}</tool_call>',
              reply("", call("submit", summary="nothing"))]
-    code, out, err, model = run_cli(["fix", "look", "--repo", str(repo), "--no-stream", "--test-command", "true"], steps)
+    args = ["fix", "look", "--repo", str(repo), "--no-stream", "--test-command", "true"]
+    code, out, err, model = run_cli(args, steps)
     model.assert_consumed()
     assert code in (0, 1), err
     assert "Traceback" not in err

@@ -21,7 +21,7 @@ CASES = [
     ("\ufeffbom \u2028 \u2029", "\\ufeffbom \\u2028 \\u2029"),
     ("tag\U000e0041\U000e007f", "tag\\U000e0041\\U000e007f"),
     ("keep\ttabs\nand newlines", "keep\ttabs\nand newlines"),
-    ("naïve ✓ 日本 [bold] \\x1b", "naïve ✓ 日本 [bold] \\x1b"),  # ordinary text (and a literal backslash) untouched
+    ("naïve ✓ 日本 [bold] \\x1b", "naïve ✓ 日本 [bold] \\x1b"),  # ordinary text, a literal backslash: untouched
     ("", ""),
 ]
 

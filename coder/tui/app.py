@@ -90,8 +90,8 @@ class CoderApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(Transcript).add_line(
-            f"[dim]Working on a sandboxed copy of {literal_line(str(self.deps.repo))}. Nothing touches your files until "
-            "you accept hunks in the diff review.[/]")
+            f"[dim]Working on a sandboxed copy of {literal_line(str(self.deps.repo))}. Nothing touches your files "
+            "until you accept hunks in the diff review.[/]")
         for notice in self.deps.notices:
             self.query_one(Transcript).add_line(f"[yellow]warning: {literal(notice)}[/]")
         self.query_one(TaskInput).focus()
@@ -181,7 +181,8 @@ class CoderApp(App[None]):
         return self.query_one(Transcript)
 
     def _run_started(self, e: RunStarted) -> None:
-        self._transcript().add_line(f"[dim]run {literal_line(e.run_id)} · {literal_line(e.model)} · sandbox {literal_line(e.sandbox)}[/]")
+        self._transcript().add_line(f"[dim]run {literal_line(e.run_id)} · {literal_line(e.model)} · "
+                                    f"sandbox {literal_line(e.sandbox)}[/]")
 
     def _plan_updated(self, e: PlanUpdated) -> None:
         self.query_one(PlanPanel).show(e.steps, e.revision)
@@ -210,7 +211,8 @@ class CoderApp(App[None]):
         self._show_status()
 
     def _tool_call_rejected(self, e: ToolCallRejected) -> None:
-        self._transcript().add_line(f"[yellow]✗ rejected {literal_line(e.name or 'reply')}: {literal(e.reason[:200])}[/]")
+        name = literal_line(e.name or "reply")
+        self._transcript().add_line(f"[yellow]✗ rejected {name}: {literal(e.reason[:200])}[/]")
 
     def _tool_started(self, e: ToolStarted) -> None:
         entry = self._tools[e.call_id + str(e.step)] = ToolEntry(e.call_id, e.name, e.arguments)
@@ -224,7 +226,8 @@ class CoderApp(App[None]):
     def _file_edited(self, e: FileEdited) -> None:
         added = sum(1 for line in e.diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in e.diff.splitlines() if line.startswith("-") and not line.startswith("---"))
-        self._transcript().add_line(f"  [magenta]edited {literal_line(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
+        path = literal_line(e.path)
+        self._transcript().add_line(f"  [magenta]edited {path}[/] [green]+{added}[/] [red]-{removed}[/]")
 
     def _tests_ran(self, e: TestsRan) -> None:
         color = "green" if e.failed + e.errors == 0 else "red"

@@ -115,5 +115,6 @@ class StatusBar(Static):
             return
         tokens = status.prompt_tokens + status.completion_tokens
         hit = f"{status.cached_tokens / status.prompt_tokens:.0%}" if status.prompt_tokens else "–"
-        self.update(f"[b]{literal_line(status.state)}[/] │ {literal_line(status.model)} │ {literal_line(status.sandbox)} │ "
+        names = f"{literal_line(status.model)} │ {literal_line(status.sandbox)}"
+        self.update(f"[b]{literal_line(status.state)}[/] │ {names} │ "
                     f"step {status.step} │ {tokens} tok │ cache {hit} │ {status.elapsed:.0f}s")
