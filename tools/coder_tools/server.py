@@ -1,7 +1,8 @@
 """The warm tool server: JSON-RPC 2.0, one JSON object per line on stdin/stdout, state kept between calls.
 
-Methods: initialize, call, patch, ping, shutdown. Tool failures come back as results with ok=false;
-JSON-RPC errors are reserved for protocol problems (bad JSON, unknown method, bad params).
+Methods: initialize, call, patch, snapshot, restore, ping, shutdown. Tool failures come back as results with
+ok=false; JSON-RPC errors are reserved for protocol problems (bad JSON, unknown method, bad params) and for workspace
+operations that failed (WORKSPACE_ERROR: git failed or was killed; the disk, memory or inodes ran out).
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ from pydantic import ValidationError
 from . import __version__
 from .base import ToolError, ToolResult, Workspace, WorkspaceOptions, display, elide
 from .files import HISTORY_KEY
-from .gitops import diff_against, init_base, restore, snapshot
+from .gitops import GitError, WorkspaceGit
 from .registry import all_tools
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
+WORKSPACE_ERROR = -32000  # initialize, snapshot, restore or patch could not be done; the server itself is fine
+_WORKSPACE_HINT = (
+    "The workspace may be out of space, memory or inodes (did a command make very many or very large files?): "
+    "delete what it made and try again."
+)
 
 
 class RpcError(Exception):
@@ -66,19 +72,28 @@ class Server:
 
     def __init__(self) -> None:
         self.ws: Workspace | None = None
+        self.git: WorkspaceGit | None = None
         self.base: str | None = None
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
+        """Answer one request; a workspace operation that fails (git killed, disk or memory full) is WORKSPACE_ERROR."""
+        try:
+            return self._handle(method, params)
+        except (GitError, OSError, MemoryError) as exc:
+            raise RpcError(WORKSPACE_ERROR, f"{method} failed: {str(exc) or repr(exc)}. {_WORKSPACE_HINT}") from exc
+
+    def _handle(self, method: str, params: dict[str, Any]) -> Any:
         if method == "ping":
             return {"pong": True}
         if method == "initialize":
             root = Path(params.get("root") or os.getcwd())
             opts = WorkspaceOptions(**params.get("options", {}))
             self.ws = Workspace(root, opts)
-            self.base = init_base(self.ws.root)
+            self.git = WorkspaceGit(self.ws.root)
+            self.base = self.git.init_base()
             tools = all_tools()
             return {"version": __version__, "base": self.base, "tools": [t.schema() for t in tools.values()]}
-        if self.ws is None or self.base is None:
+        if self.ws is None or self.git is None or self.base is None:
             raise RpcError(INVALID_REQUEST, "call initialize first")
         if method == "call":
             name = params.get("name")
@@ -86,14 +101,16 @@ class Server:
                 raise RpcError(INVALID_PARAMS, "params.name must be a string")
             return run_tool(self.ws, name, params.get("arguments", {})).model_dump()
         if method == "patch":
-            return {"patch": diff_against(self.ws.root, self.base)}
+            patch = self.git.diff_against(self.base)
+            return {"patch": patch.text, "excluded": patch.excluded}
         if method == "snapshot":
-            return {"id": snapshot(self.ws.root)}
+            snap = self.git.snapshot()
+            return {"id": snap.tree, "excluded": snap.excluded}
         if method == "restore":
             tree = params.get("id")
             if not isinstance(tree, str) or not tree:
                 raise RpcError(INVALID_PARAMS, "params.id must be a snapshot id")
-            changed = restore(self.ws.root, tree)
+            changed = self.git.restore(tree)
             self.ws.state.pop(HISTORY_KEY, None)  # edit_file's own undo history no longer matches the files
             return {"changed": changed}
         raise RpcError(METHOD_NOT_FOUND, f"unknown method {method}")
@@ -123,6 +140,8 @@ def serve(stdin: IO[str], stdout: IO[str]) -> None:
             response = {"jsonrpc": "2.0", "id": req_id, "result": server.handle(req["method"], params)}
         except RpcError as exc:
             response = {"jsonrpc": "2.0", "id": req_id, "error": {"code": exc.code, "message": str(exc)}}
+        except MemoryError:
+            response = {"jsonrpc": "2.0", "id": req_id, "error": {"code": INTERNAL_ERROR, "message": "out of memory"}}
         except Exception as exc:
             response = {"jsonrpc": "2.0", "id": req_id, "error": {"code": INTERNAL_ERROR, "message": repr(exc)}}
         _send(stdout, response)
