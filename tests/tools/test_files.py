@@ -304,3 +304,32 @@ def test_schemas_describe_every_field() -> None:
     for args in (ViewFileArgs, EditFileArgs):
         props = args.model_json_schema()["properties"]
         assert all(p.get("description") for p in props.values()), args
+
+
+# ---- paths git refuses ---------------------------------------------------------------------------
+
+GIT_REFUSED = [".GIT/config", ".git./x", "pkg/.Git/y", "pkg/.git /z", "git~1/a", "GIT~1", ".g\u200cit/h", ".git:s",
+               ".git/config", ".git/hooks/pre-commit", "pkg/.git", "a\\.git/b"]
+
+
+@pytest.mark.parametrize("path", GIT_REFUSED)
+def test_edits_to_paths_git_refuses_are_refused(ws: Workspace, path: str) -> None:
+    ok, out, _ = edit(ws, path=path, command="create", new="x\n")
+    assert not ok and "refusing" in out and "git" in out, out
+    made = [p for p in ws.root.rglob("*") if p.name not in ("mod.py", "small.py", "pkg")]
+    assert not made, made
+
+
+def test_edits_through_a_link_into_dot_git_are_refused(ws: Workspace) -> None:
+    (ws.root / ".git").mkdir()
+    (ws.root / ".git" / "config").write_text("[core]\n")
+    (ws.root / "cfg").symlink_to(ws.root / ".git")
+    ok, out, _ = edit(ws, path="cfg/config", command="replace", old="[core]", new="[core]\n\thooksPath = /tmp")
+    assert not ok and "refusing" in out
+    assert (ws.root / ".git" / "config").read_text() == "[core]\n"
+
+
+@pytest.mark.parametrize("path", [".github/workflows/ci.yml", ".gitignore", "pkg/.gitkeep", "git~1x", ".gitx/a", "..git"])
+def test_names_that_only_resemble_dot_git_are_fine(ws: Workspace, path: str) -> None:
+    ok, out, _ = edit(ws, path=path, command="create", new="x\n")
+    assert ok, out

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ToolArgs, ToolError, ToolResult, ToolSpec, Workspace, display, read_text, write_text
+from .paths import check_writable
 
 VIEW_WINDOW = 200  # lines shown when no end_line is given
 MAX_LINE_CHARS = 2000  # longer lines are cut in listings
@@ -391,6 +392,7 @@ def _undo(args: EditFileArgs, ws: Workspace) -> ToolResult:
 
 
 def edit_file(args: EditFileArgs, ws: Workspace) -> ToolResult:
+    check_writable(args.path, ws)
     handlers = {"replace": _replace, "insert": _insert, "create": _create, "undo": _undo}
     return handlers[args.command](args, ws)
 
