@@ -21,7 +21,7 @@ from .tui import launch as tui_launch
 from .eval import cli as eval_cli
 from .github import cli as github_cli
 from .agent import Agent
-from .apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
+from .apply import ApplyError, Outcome, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
 from .events import ApprovalRequested, Decision, RunFinished
 from .factories import build_model, choose_sandbox
@@ -154,15 +154,17 @@ def terminal_approver(console: Console) -> Callable[[ApprovalRequested], Decisio
     return ask
 
 
-def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: Console, task: Task) -> None:
-    """Apply or commit the patch when the user accepted; otherwise say where it is."""
+def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: Console, task: Task,
+             outcome: Outcome) -> None:
+    """Apply or commit the patch when the user accepted; otherwise say where it is. OUTCOME records what changed."""
     if not final.patch.strip():
         return
     if args.branch:
-        sha = commit_on_branch(repo, final.patch, args.branch, f"coder: {task.title}\n\n{final.summary}".strip())
+        sha = commit_on_branch(repo, final.patch, args.branch, f"coder: {task.title}\n\n{final.summary}".strip(),
+                               outcome=outcome)
         console.print(f"[green]committed on branch {args.branch}[/] ({sha[:10]}); your working tree was not touched")
     elif args.yes or (not args.json and _ask_apply(console)):
-        backup = apply_to_worktree(repo, final.patch, stash=args.stash)
+        backup = apply_to_worktree(repo, final.patch, stash=args.stash, outcome=outcome)
         if backup:
             console.print(f"[yellow]your previous changes are backed up as stash '{backup}'[/]")
         console.print("[green]patch applied to the working tree[/]")
@@ -207,8 +209,13 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if final.status == "error":
         console.print(f"[red]error:[/] {final.message}")
         return EXIT_USAGE
-    _deliver(args, repo, final, console, task)
-    return EXIT_RESOLVED if final.status == "resolved" else EXIT_NOT_RESOLVED
+    outcome = Outcome()
+    try:
+        _deliver(args, repo, final, console, task, outcome)
+        return EXIT_RESOLVED if final.status == "resolved" else EXIT_NOT_RESOLVED
+    except KeyboardInterrupt:  # say what is true: the branch or the apply may be done already
+        print(f"coder: interrupted; {outcome.says()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

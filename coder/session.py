@@ -14,6 +14,7 @@ from . import conversation as conv
 from .agent import _RunState
 from .events import Event, FollowUpSent, RunStarted, StepUndone
 from .models.base import Message, ModelError
+from .patch_check import UnsafePatch, check_patch
 from .sandboxes.base import SandboxError, SandboxSession
 from .task import Task
 from .trajectory import TrajectoryWriter
@@ -80,8 +81,12 @@ class AgentSession:
             yield from self._record(self._undo())
 
     def patch(self) -> str:
-        """The workspace's changes since the start, as a git patch ('' when the sandbox is gone)."""
-        return self.sandbox_session.patch() if self.sandbox_session is not None else ""
+        """The workspace's changes since the start, as a git patch ('' when the sandbox is gone). The patch came out
+        of the sandbox, so it passes the shared check first: UnsafePatch when it names paths outside the repo."""
+        patch = self.sandbox_session.patch() if self.sandbox_session is not None else ""
+        if patch.strip():
+            check_patch(patch)
+        return patch
 
     def close(self) -> None:
         """Remove the sandbox and close the trajectory; safe to call twice."""
@@ -152,7 +157,9 @@ class AgentSession:
             yield from agent.steps(self.task, self.messages, session, state, self._writer)
             if state.final is None and state.status != "interrupted":
                 yield from agent._final_tests(session, state)
-            patch = session.patch()
+            patch = self.patch()
+        except UnsafePatch as exc:  # never shown, never applied; the run says why in one line
+            state.status, state.message = "error", f"the patch was refused: {exc}"
         except KeyboardInterrupt:
             self._close_sandbox()
             state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"

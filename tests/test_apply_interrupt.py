@@ -140,3 +140,54 @@ def test_branch_delivery_is_all_or_nothing_under_signals(make_repo, tmp_path: Pa
         output, _ = delivery.run(sig, delay)
         report += [f"kill after {delay:.3f}s: {problem}" for problem in delivery.problems(output, sig)]
     assert report == [], "\n".join(report)
+
+
+CLI_GIT = """#!/bin/sh
+if [ "$1" = "$CODER_TEST_SLOW_STEP" ]; then
+    touch "$CODER_TEST_MARKER"
+    sleep 3
+fi
+exec {real} "$@"
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step,committed", [("commit-tree", False), ("update-ref", True)])
+def test_sigterm_during_coder_fix_branch_says_what_is_true(buggy_repo: Path, tmp_path: Path, step: str,
+                                                            committed: bool) -> None:
+    """`coder fix --branch` gets SIGTERM while a host git step runs: the message matches the repository."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
+    from fake_openai_server import FakeOpenAIServer, completion, native_call
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(CLI_GIT.replace("{real}", str(shutil.which("git"))))
+    (bin_dir / "git").chmod(0o755)
+    marker = tmp_path / "slow-step-started"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")}, "HOME": str(tmp_path / "home"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local",
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "CODER_TEST_SLOW_STEP": step,
+           "CODER_TEST_MARKER": str(marker), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    before = worktree_snapshot(buggy_repo)
+    edit = {"path": "calc.py", "command": "replace", "old": "return a - b", "new": "return a + b"}
+    with FakeOpenAIServer() as server:
+        server.reply(completion("", tool_calls=[native_call("c1", "edit_file", edit)]))
+        server.reply(completion("", tool_calls=[native_call("c2", "submit", {"summary": "add adds"})]))
+        proc = subprocess.Popen([sys.executable, "-m", "coder.cli", "fix", "add() subtracts", "--branch", BRANCH,
+                                 "--no-stream", "--base-url", server.base_url], cwd=buggy_repo, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 90
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), proc.communicate()[1]
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    exists = subprocess.run(["git", "rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}"], cwd=buggy_repo,
+                            capture_output=True).returncode == 0
+    assert exists == committed
+    expected = f"interrupted; the patch was committed on branch {BRANCH}" if committed else \
+        "interrupted; nothing was applied"
+    assert expected in stderr, stderr
+    assert worktree_snapshot(buggy_repo) == before
+    assert len(plain_git(buggy_repo, "worktree", "list").splitlines()) == 1
