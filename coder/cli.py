@@ -29,6 +29,7 @@ from .render import JsonRenderer, RichRenderer
 from .task import Task
 from .trajectory import read_events
 from .usage import UsageError
+from .visible import visible, visible_line
 
 EXIT_RESOLVED, EXIT_NOT_RESOLVED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -146,9 +147,10 @@ def terminal_approver(console: Console) -> Callable[[ApprovalRequested], Decisio
     """Ask on the terminal: yes, no, or always for this tool in this session."""
 
     def ask(request: ApprovalRequested) -> Decision:
-        args = escape(json.dumps(request.arguments)[:300])
-        answer = console.input(f"[bold yellow]{escape(request.name)}[/] {escape(request.reason)}\n  [dim]{args}[/]\n"
-                               "  allow? [y]es / [n]o / [a]lways for this session: ").strip().lower()
+        args = escape(visible_line(json.dumps(request.arguments)[:300]))
+        name, reason = escape(visible_line(request.name)), escape(visible(request.reason))
+        answer = console.input(f"[bold yellow]{name}[/] {reason}\n  [dim]{args}[/]\n"
+                               "  allow? \\[y]es / \\[n]o / \\[a]lways for this session: ").strip().lower()
         return "always" if answer in ("a", "always") else "yes" if answer in ("y", "yes") else "no"
 
     return ask
@@ -207,7 +209,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if final.status == "interrupted":
         return EXIT_INTERRUPTED
     if final.status == "error":
-        console.print(f"[red]error:[/] {final.message}")
+        console.print(f"[red]error:[/] {escape(visible(final.message))}")
         return EXIT_USAGE
     outcome = Outcome()
     try:
@@ -304,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return tui_launch.run_tui(args, _model_overrides(args))
         return cmd_replay(args)
     except (UsageError, ConfigError, ApplyError, sandbox_cli.SandboxCliError, models_cli.ModelsCliError) as exc:
-        print(f"coder: error: {exc}", file=sys.stderr)
+        print(f"coder: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("coder: interrupted; nothing was applied", file=sys.stderr)

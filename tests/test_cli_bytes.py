@@ -133,3 +133,51 @@ def test_escape_sequences_from_the_sandbox_are_shown_not_obeyed(
     shown, _ = capsys.readouterr()
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", shown), repr(shown)
     assert f"+{ESC_LINE}\\x1b[2K\\r# harmless" in shown
+
+
+def test_error_message_from_the_model_is_shown_literally(
+        make_repo: Callable[..., Path], run_cli: Callable[..., Any]) -> None:
+    """The error line after a failed run printed the message as markup, raw ESC included."""
+    from coder.models.base import ModelError
+
+    def broken(messages: Any) -> Any:
+        raise ModelError("endpoint said \x1b[2K\r[/] [bold]x\u202e")
+
+    repo = make_repo({"README.md": "hello\n"})
+    code, out, err, model = run_cli(["fix", "x", "--repo", str(repo), "--no-stream", "--test-command", "true"],
+                                    [broken])
+    assert code == 2, err
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", err), repr(err)
+    assert err.count("endpoint said \\x1b[2K\\r[/] [bold]x\\u202e") == 2, err  # the run's last line and error:
+
+
+def test_usage_error_lines_show_control_characters(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`coder: error: ...` carries git's stderr, which names files from the patch."""
+    from coder.apply import ApplyError
+
+    def fail(args: Any) -> int:
+        raise ApplyError("git apply failed: a/evil\x1b[2K\r.py: patch does not apply")
+
+    monkeypatch.setattr(cli, "cmd_fix", fail)
+    assert cli.main(["fix", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err == "coder: error: git apply failed: a/evil\\x1b[2K\\r.py: patch does not apply\n"
+
+
+def test_approval_prompt_shows_arguments_literally(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from coder.events import ApprovalRequested
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=300, color_system=None, highlight=False)
+    monkeypatch.setattr("builtins.input", lambda prompt="": "n")
+    request = ApprovalRequested(1, "c", "bash\x1b[2K", {"command": "rm -rf /\x7f\x1b[8m hidden"}, "runs [bold]\r")
+    assert cli.terminal_approver(console)(request) == "no"
+    shown = buffer.getvalue()
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", shown), repr(shown)
+    assert "bash\\x1b[2K" in shown and "runs [bold]\\r" in shown and "/\\u007f\\u001b[8m hidden" in shown
+    assert "allow? [y]es / [n]o / [a]lways" in shown  # the keys were read as markup and vanished
