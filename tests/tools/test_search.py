@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import select
 import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,3 +161,58 @@ def test_unknown_arguments_are_rejected(ws: Workspace) -> None:
     assert not result.ok and "Extra inputs" in result.output
     result = run_tool(ws, "grep", {"pattern": ""})
     assert not result.ok and "pattern" in result.output
+
+
+# ---------------------------------------------------------------- catastrophic patterns (ReDoS)
+
+REDOS_LINE = " ".join(f"word{i}" for i in range(40)) + "!\n"  # `(\w+\s?)+$` backtracks for ever on this
+
+
+def _server_with_time_limit(root: Path, seconds: float) -> subprocess.Popen[str]:
+    tools = Path(__file__).resolve().parents[2] / "tools"
+    code = f"import coder_tools.search as s; s.TIME_LIMIT = {seconds}; import coder_tools.server as m; m.main()"
+    return subprocess.Popen([sys.executable, "-P", "-c", code], cwd=root, text=True, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tools), "HOME": str(root)})
+
+
+def _ask(proc: subprocess.Popen[str], method: str, params: dict[str, Any], deadline: float) -> dict[str, Any]:
+    """One JSON-RPC round trip that fails the test (instead of hanging it) when no answer comes by deadline."""
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}) + "\n")
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+    assert ready, f"the tool server did not answer {method} in time"
+    answer: dict[str, Any] = json.loads(proc.stdout.readline())
+    return answer
+
+
+def test_catastrophic_pattern_is_stopped_and_the_server_lives(ws: Workspace) -> None:
+    (ws.root / "src" / "prose.txt").write_text("short line\n" + REDOS_LINE)
+    proc = _server_with_time_limit(ws.root, 1.0)
+    try:
+        assert "result" in _ask(proc, "initialize", {"root": str(ws.root)}, time.monotonic() + 30)
+        started = time.monotonic()
+        answer = _ask(proc, "call", {"name": "grep", "arguments": {"pattern": r"(\w+\s?)+$"}}, started + 10)
+        elapsed = time.monotonic() - started
+        result = answer["result"]
+        assert not result["ok"] and elapsed < 5, (elapsed, result)
+        assert "took longer than 1" in result["output"] and "src/prose.txt" in result["output"]
+        assert "nested" in result["output"]  # says how to simplify
+        again = _ask(proc, "call", {"name": "grep", "arguments": {"pattern": "needle"}}, time.monotonic() + 10)
+        assert again["result"]["ok"] and "src/app.py:3:" in again["result"]["output"]
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_time_limit_applies_in_process_and_normal_searches_are_unaffected(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "TIME_LIMIT", 1.0)
+    (ws.root / "prose.txt").write_text(REDOS_LINE)
+    started = time.monotonic()
+    result = run_tool(ws, "grep", {"pattern": r"(\w+\s?)+$", "path": "prose.txt"})
+    assert not result.ok and time.monotonic() - started < 5 and "took longer than 1" in result.output
+    result = run_tool(ws, "grep", {"pattern": r"def \w+"})
+    assert result.ok and "src/app.py:3: def needle():" in result.output

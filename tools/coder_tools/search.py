@@ -6,16 +6,19 @@ import fnmatch
 import os
 import re
 import stat
-import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
 
+from . import gitrun
 from .base import MAX_FILE_BYTES, ToolArgs, ToolError, ToolResult, ToolSpec, Workspace, display, is_binary
+from .timelimit import Progress, TimeLimitExceeded, WorkerDied, call_with_time_limit
 
 MAX_RESULTS_CAP = 500
 MAX_LINE_CHARS = 240  # longer matching lines are cut to a window around the match
 _NO_PREFILTER = ("(?=", "(?!", "(?<", "\\A", "\\Z")  # constructs that behave differently on the whole text
+TIME_LIMIT = 10.0  # seconds one grep call may spend matching before its search process is killed
 
 
 class GrepArgs(ToolArgs):
@@ -79,17 +82,13 @@ def _walk(root: Path, start: Path) -> list[str]:
 def _git_files(root: Path, start: Path) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files under start, or None when git cannot tell."""
     sub = start.relative_to(root).as_posix() if start != root else "."
-    cmd = ["git", "-c", "safe.directory=*", "ls-files", "-co", "--exclude-standard", "-z", "--", sub]
-    # Only a repository at the workspace root counts: never one found above it, nor one named by GIT_DIR.
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
-    env["GIT_CEILING_DIRECTORIES"] = str(root.parent)
+    # Only a repository at the workspace root counts (never one above it, nor one an inherited GIT_DIR names), and
+    # its config cannot run programs (gitrun's overrides).
     try:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
+        out = gitrun.run(root, "ls-files", "-co", "--exclude-standard", "-z", "--", sub, timeout=60)
+    except gitrun.GitError:
         return None
-    if proc.returncode != 0:
-        return None
-    names = sorted({n for n in proc.stdout.decode("utf-8", errors="surrogateescape").split("\0") if n})
+    names = sorted({n for n in out.decode("utf-8", errors="surrogateescape").split("\0") if n})
     files: list[str] = []
     for name in names:
         full = root / name.rstrip("/")
@@ -116,6 +115,68 @@ def _show(line: str, match: re.Match[str]) -> str:
     return ("..." if lo else "") + line[lo:hi] + ("..." if hi < len(line) else "")
 
 
+@dataclass
+class _Found:
+    results: list[str] = field(default_factory=list)
+    files_hit: int = 0
+    too_big: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _scan(root: str, ws: Workspace, names: list[str], regex: re.Pattern[str], whole: re.Pattern[str] | None, cap: int,
+          progress: Progress) -> _Found:
+    """Match every line of the named files; runs in a child process the caller can kill."""
+    found = _Found()
+    for index, rel in enumerate(names):
+        if found.truncated:
+            break
+        progress.set(index)
+        full = os.path.join(root, rel)  # plain strings: pathlib costs more than the search itself here
+        try:
+            if os.path.islink(full):
+                ws.resolve(rel)  # a link out of the repository is never followed
+            info = os.stat(full)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if info.st_size > MAX_FILE_BYTES:
+                found.too_big.append(rel)
+                continue
+            with open(full, "rb") as fh:
+                data = fh.read()
+        except (OSError, ToolError):
+            continue
+        if is_binary(data):
+            continue
+        text = data.decode("utf-8", errors="surrogateescape")
+        if "\r\n" in text:
+            text = text.replace("\r\n", "\n")
+        if whole is not None and whole.search(text) is None:
+            continue
+        hit = False
+        for lineno, line in enumerate(text.split("\n"), 1):
+            m = regex.search(line)
+            if m is None:
+                continue
+            if len(found.results) >= cap:
+                found.truncated = True
+                break
+            hit = True
+            found.results.append(f"{rel}:{lineno}: {_show(line, m)}")
+        found.files_hit += hit
+    return found
+
+
+def _too_slow(pattern: str, exc: TimeLimitExceeded, names: list[str]) -> str:
+    where = f" (it was searching {names[exc.progress]}, file {exc.progress + 1} of {len(names)})" if (
+        0 <= exc.progress < len(names)) else ""
+    return (
+        f"grep stopped: the pattern '{pattern}' took longer than {exc.seconds:g} s{where}. Patterns with nested or "
+        "adjacent quantifiers, such as (\\w+\\s?)+ or (a|a)*, can backtrack for ever on a line they almost match. "
+        "Simplify it: never repeat a group that itself contains a repeat (write '(\\w+\\s?)+$' as '[\\w\\s]+$' or "
+        "just '\\w+$'), search for a literal word or identifier, or narrow the search with path and include."
+    )
+
+
 def grep(args: GrepArgs, ws: Workspace) -> ToolResult:
     flags = re.IGNORECASE if args.ignore_case else 0
     try:
@@ -130,48 +191,17 @@ def grep(args: GrepArgs, ws: Workspace) -> ToolResult:
             raise ToolError(f"{ws.rel(start)} is binary or over {MAX_FILE_BYTES} bytes; grep only searches text files")
     cap = min(args.max_results, MAX_RESULTS_CAP)
     globs = _matcher(args.include)
+    names = [rel for rel in _candidates(ws, start) if _included(rel, globs)]
     root = str(ws.root)
-    results: list[str] = []
-    files_hit = 0
-    too_big: list[str] = []
-    truncated = False
-    for rel in _candidates(ws, start):
-        if truncated:
-            break
-        if not _included(rel, globs):
-            continue
-        full = os.path.join(root, rel)  # plain strings: pathlib costs more than the search itself here
-        try:
-            if os.path.islink(full):
-                ws.resolve(rel)  # a link out of the repository is never followed
-            info = os.stat(full)
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            if info.st_size > MAX_FILE_BYTES:
-                too_big.append(rel)
-                continue
-            with open(full, "rb") as fh:
-                data = fh.read()
-        except (OSError, ToolError):
-            continue
-        if is_binary(data):
-            continue
-        text = data.decode("utf-8", errors="surrogateescape")
-        if "\r\n" in text:
-            text = text.replace("\r\n", "\n")
-        if prefilter and whole.search(text) is None:
-            continue
-        hit = False
-        for lineno, line in enumerate(text.split("\n"), 1):
-            m = regex.search(line)
-            if m is None:
-                continue
-            if len(results) >= cap:
-                truncated = True
-                break
-            hit = True
-            results.append(f"{rel}:{lineno}: {_show(line, m)}")
-        files_hit += hit
+    try:
+        found = call_with_time_limit(
+            lambda progress: _scan(root, ws, names, regex, whole if prefilter else None, cap, progress), TIME_LIMIT
+        )
+    except TimeLimitExceeded as exc:
+        raise ToolError(_too_slow(args.pattern, exc, names)) from None
+    except WorkerDied as exc:
+        raise ToolError(f"grep's search process died ({exc}); narrow the search with path or include") from None
+    results, files_hit, too_big, truncated = found.results, found.files_hit, found.too_big, found.truncated
     where = ws.rel(start) + (f" (files matching {args.include})" if globs else "")
     if not results:
         lines = [f"No matches for '{args.pattern}' in {where}."]
@@ -182,8 +212,8 @@ def grep(args: GrepArgs, ws: Workspace) -> ToolResult:
             f"[stopped after {cap} matches; narrow the search with path or include, or a more specific pattern]"
         )
     if too_big:
-        names = ", ".join(too_big[:5]) + (" ..." if len(too_big) > 5 else "")
-        lines.append(f"[skipped {len(too_big)} files over {MAX_FILE_BYTES} bytes: {names}]")
+        names_shown = ", ".join(too_big[:5]) + (" ..." if len(too_big) > 5 else "")
+        lines.append(f"[skipped {len(too_big)} files over {MAX_FILE_BYTES} bytes: {names_shown}]")
     summary = {"matches": len(results), "files": files_hit, "truncated": truncated}
     return ToolResult(ok=True, output=display("\n".join(lines)), data=summary)
 
