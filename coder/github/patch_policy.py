@@ -1,20 +1,23 @@
 """What the publish job accepts from the agent job: a patch that applies, stays inside the repo and leaves workflows be.
 
 The agent job ran a model on untrusted issue text, so its patch is checked before it is committed with a write token:
-its size, that it applies to the base commit, and every path it changes (as git reports them after applying it to a
-temporary index): no workflow files unless allowed, no symbolic links or submodules, nothing outside the repository
-or inside .git, not too many files.
+its size; every git header, by the check the CLI and the TUI use too (coder/patch_check.py: plain paths inside the
+repository, nothing in .git in any spelling, no copy or rename from outside); that it applies to the base commit; and
+every path it changes (as git reports them after applying it to a temporary index): no workflow files unless allowed,
+no symbolic links or submodules, not too many files.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
+
+from ..patch_check import UnsafePatch
+from ..patch_check import check_patch as check_headers
 
 __all__ = ["PatchPolicy", "PatchRejected", "WORKFLOW_DIR", "check_patch", "write_patch"]
 
@@ -49,14 +52,7 @@ def _changes(repo: git.Repo, base: str, env: dict[str, str]) -> list[tuple[str, 
     return changes
 
 
-def _path_problem(path: str, policy: PatchPolicy) -> str | None:
-    if not path or path.startswith("/") or "\\" in path:
-        return f"the patch touches {path!r}, which is not a plain path inside the repository"
-    parts = path.split("/")
-    if ".." in parts or posixpath.normpath(path) != path:
-        return f"the patch touches {path!r}, outside the repository"
-    if any(part.casefold() == ".git" for part in parts):
-        return f"the patch touches {path!r}, inside the .git directory"
+def _workflow_problem(path: str, policy: PatchPolicy) -> str | None:
     if path.casefold().startswith(WORKFLOW_DIR) and not policy.allow_workflow_changes:
         return (f"the patch changes {path}, a GitHub Actions workflow; coder does not publish workflow changes "
                 "unless the action's input allow-workflow-changes is 'true'")
@@ -73,6 +69,10 @@ def check_patch(repo_path: Path, base: str, patch: str, policy: PatchPolicy) -> 
     size = len(patch.encode("utf-8", errors="surrogateescape"))
     if size > policy.max_bytes:
         raise PatchRejected(f"the patch is {size} bytes, over the limit of {policy.max_bytes} (max-patch-bytes)")
+    try:
+        check_headers(patch)
+    except UnsafePatch as exc:
+        raise PatchRejected(str(exc)) from exc
     repo = git.Repo(repo_path)
     with tempfile.TemporaryDirectory(prefix="coder-check-") as tmp:
         patch_file = write_patch(patch, Path(tmp))
@@ -88,7 +88,7 @@ def check_patch(repo_path: Path, base: str, patch: str, policy: PatchPolicy) -> 
     if len(changes) > policy.max_files:
         raise PatchRejected(f"the patch touches {len(changes)} files, over the limit of {policy.max_files}")
     for mode, path in changes:
-        problem = _path_problem(path, policy)
+        problem = _workflow_problem(path, policy)
         if problem:
             raise PatchRejected(problem)
         if mode in ("120000", "160000"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -10,7 +11,7 @@ import pytest
 from repo_helpers import git, worktree_snapshot
 
 from coder.github.gitops import BOT, PushRefused, commit_patch, push_branch
-from coder.github.patch_policy import PatchPolicy, PatchRejected, _path_problem, check_patch
+from coder.github.patch_policy import PatchPolicy, PatchRejected, _workflow_problem, check_patch
 
 FILES = {"app.py": "x = 1\n", "README.md": "hello\n", ".github/workflows/ci.yml": "on: push\n"}
 
@@ -73,20 +74,29 @@ def test_symbolic_links_are_refused(repo: Path) -> None:
         check_patch(repo, head(repo), patch, PatchPolicy(allow_workflow_changes=True))
 
 
-@pytest.mark.parametrize("path", ["../outside.txt", "a/../../outside.txt", ".git/hooks/post-checkout", "sub/.git/config"])
-def test_paths_outside_the_repository_are_refused(repo: Path, path: str) -> None:
+@pytest.mark.parametrize("path,problem", [
+    ("../outside.txt", "outside the repository"), ("a/../../outside.txt", "outside the repository"),
+    (".git/hooks/post-checkout", "inside the .git directory"), ("sub/.git/config", "inside the .git directory"),
+    (".GIT/config", "inside the .git directory"), (".git./config", "inside the .git directory"),
+    ("a/./b", "not a plain path"), ("a//b", "not a plain path")])
+def test_paths_outside_the_repository_are_refused_by_the_shared_check(repo: Path, path: str, problem: str) -> None:
     patch = (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+boom\n")
-    with pytest.raises(PatchRejected, match=f"does not apply to .*: error: invalid path '{path}'$"):
+    with pytest.raises(PatchRejected, match=f"^the patch changes '{re.escape(path)}', .*{problem}"):
+        check_patch(repo, head(repo), patch, PatchPolicy(allow_workflow_changes=True))
+
+
+@pytest.mark.parametrize("source", ["/etc/passwd", "../../etc/passwd", ".git/config"])
+def test_copies_from_outside_are_refused_by_the_shared_check(repo: Path, source: str) -> None:
+    patch = f"diff --git a/{source.lstrip('/')} b/leak.txt\nsimilarity index 100%\ncopy from {source}\ncopy to leak.txt\n"
+    with pytest.raises(PatchRejected, match=f"^the patch copies from '{re.escape(source)}'"):
         check_patch(repo, head(repo), patch, PatchPolicy(allow_workflow_changes=True))
 
 
 @pytest.mark.parametrize("path,problem", [
-    ("../x", "outside the repository"), ("a/./b", "outside the repository"), ("a//b", "outside the repository"),
-    ("/etc/x", "not a plain path"), ("a\\b", "not a plain path"), ("sub/.git/config", "inside the .git directory"),
-    (".GIT/config", "inside the .git directory"), (".github/workflows/x.yml", "workflow"), ("src/ok.py", None),
+    (".github/workflows/x.yml", "workflow"), (".GitHub/Workflows/x.yml", "workflow"), ("src/ok.py", None),
     (".github/dependabot.yml", None)])
-def test_path_rules_behind_gits_own_checks(path: str, problem: str | None) -> None:
-    found = _path_problem(path, PatchPolicy())
+def test_workflow_rule(path: str, problem: str | None) -> None:
+    found = _workflow_problem(path, PatchPolicy())
     assert (found is None) if problem is None else (problem in (found or ""))
 
 
@@ -109,7 +119,7 @@ def test_patch_that_does_not_apply_to_the_base_is_refused(repo: Path) -> None:
 def test_empty_and_garbage_patches_are_refused(repo: Path) -> None:
     with pytest.raises(PatchRejected, match="empty"):
         check_patch(repo, head(repo), "  \n", PatchPolicy())
-    with pytest.raises(PatchRejected, match="No valid patches in input"):
+    with pytest.raises(PatchRejected, match="line 1 of the patch is not part of a file section git would read"):
         check_patch(repo, head(repo), "this is not a diff\n", PatchPolicy())
 
 
