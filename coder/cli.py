@@ -186,11 +186,11 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if args.yes and not args.stash and is_dirty(repo):
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
     with ExitStack() as stack:  # owns the local runtime process, if any
-        progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
+        progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
         model = build_model(config.model, stack, progress=progress)
         sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         if warning:
-            console.print(f"[yellow]warning: {escape(warning)}[/]")
+            console.print(f"[yellow]warning: {escape(visible(warning))}[/]")
         task = Task(repo=repo, issue=issue, test_command=config.tests.command)
         agent = Agent(model, sandbox, config, approver=terminal_approver(console))
         renderer = JsonRenderer() if args.json else RichRenderer(console)

@@ -181,3 +181,25 @@ def test_approval_prompt_shows_arguments_literally(monkeypatch: pytest.MonkeyPat
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", shown), repr(shown)
     assert "bash\\x1b[2K" in shown and "runs [bold]\\r" in shown and "/\\u007f\\u001b[8m hidden" in shown
     assert "allow? [y]es / [n]o / [a]lways" in shown  # the keys were read as markup and vanished
+
+
+def test_sandbox_progress_lines_are_shown_literally(make_repo: Callable[..., Path], run_cli: Callable[..., Any],
+                                                    monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> None:
+    """Progress lines carry the output of the repo's setup command (an image build) and warnings about the repo."""
+    def choose(config: Any, repo: Path, progress: Callable[[str], None]) -> tuple[Sandbox, str]:
+        progress("Step 3/9: \x1b[2K\r[/]installed \u202eevil")
+        return sandbox, "repo config says \x1b]0;x\x07"
+
+    repo = make_repo({"README.md": "hello\n"})
+    steps = [reply("", call("submit", summary="nothing"))]
+    cli_fix = cli.cmd_fix
+
+    def fix(args: Any) -> int:
+        monkeypatch.setattr(cli, "choose_sandbox", choose)
+        return cli_fix(args)
+
+    monkeypatch.setattr(cli, "cmd_fix", fix)
+    code, out, err, model = run_cli(["fix", "x", "--repo", str(repo), "--no-stream", "--test-command", "true"], steps)
+    assert code in (0, 1), err
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", err), repr(err)
+    assert "Step 3/9: \\x1b[2K\\r[/]installed \\u202eevil" in err and "repo config says \\x1b]0;x\\x07" in err

@@ -14,6 +14,7 @@ from rich.markup import escape
 from ..apply import is_git_toplevel
 from ..config import load_config
 from ..usage import UsageError
+from ..visible import visible
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,11 +46,11 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
 
     def warn(line: str) -> None:  # shown now (it stays in the scrollback) and again inside the app
         notices.append(line)
-        console.print(f"[yellow]warning: {escape(line)}[/]")
+        console.print(f"[yellow]warning: {escape(visible(line))}[/]")
 
     config = load_config(repo, flags, warn=warn)
     with ExitStack() as stack:  # owns the local runtime process, if any
-        progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
+        progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
         model = build_model(config.model, stack, progress=progress)
         sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command)
