@@ -9,6 +9,7 @@ before each of its git operations, and every call also overrides the dangerous s
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -65,8 +66,8 @@ _OVERRIDES = {
 }
 _CONFIG_ARGS = [arg for key, value in _OVERRIDES.items() for arg in ("-c", f"{key}={value}")]
 
-# Run git as a child the kernel kills first when memory runs out (raising one's own score needs no privilege).
-_OOM_FIRST = '{ echo 1000 >/proc/self/oom_score_adj; } 2>/dev/null; exec "$@"'
+_PR_SET_DUMPABLE = 4
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: a forked child must not load libraries
 
 
 class GitError(RuntimeError):
@@ -106,11 +107,12 @@ def clean_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, str]
 def run(root: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None,
         check: bool = True, timeout: float = TIMEOUT) -> bytes:
     """Run the server's git in the workspace and return stdout; raise GitError saying what went wrong."""
-    argv = ["sh", "-c", _OOM_FIRST, "sh", "git", *_CONFIG_ARGS, *args]
+    argv = ["git", *_CONFIG_ARGS, *args]
     what = f"git {args[0]}" if args else "git"
     try:
         proc = subprocess.run(argv, cwd=root, env=clean_env(root, env), capture_output=True, timeout=timeout,
-                              input=stdin, stdin=subprocess.DEVNULL if stdin is None else None, check=False)
+                              input=stdin, stdin=subprocess.DEVNULL if stdin is None else None, check=False,
+                              preexec_fn=_expendable)
     except subprocess.TimeoutExpired:
         raise GitError(f"{what} did not finish within {timeout:.0f} s (too many files in the workspace?)") from None
     except OSError as exc:  # ENOMEM / EAGAIN at fork, a missing git
@@ -120,9 +122,26 @@ def run(root: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes 
     return proc.stdout
 
 
+def _expendable() -> None:
+    """preexec for the server's git: first in line for the OOM killer (raising one's own score needs no privilege).
+
+    A separated server's children (real uid != effective uid) are not dumpable, so their /proc/self files belong to
+    root: this child turns dumpable for the write. That exposes nothing (ptrace and /proc/PID/fd also need every uid
+    to match, and a command's uid is not the server's real one), and exec makes git non-dumpable again."""
+    try:
+        if os.getuid() != os.geteuid():
+            _LIBC.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass
+
+
 def _failure(code: int) -> str:
-    # sh execs git, so a signal shows as a negative code; a shell reports one as 128+N.
-    sig = -code if code < 0 else code - 128 if code > 128 else 0
+    sig = -code if code < 0 else 0
     if sig:
         try:
             name = signal.Signals(sig).name
