@@ -54,7 +54,7 @@ _HEADER_OPS = (  # git apply's table, in its order (first matching prefix wins)
     (b"similarity index ", "similarity"), (b"dissimilarity index ", "dissimilarity"), (b"index ", "index"))
 _HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _MODE = re.compile(rb"[0-7]{6}")
-_INDEX = re.compile(rb"([0-9a-f]{7,64})\.\.([0-9a-f]{7,64})(?: ([0-7]{6}))?")
+_INDEX = re.compile(rb"([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: ([0-7]{6}))?")
 _PERCENT = re.compile(rb"\d{1,3}%")
 _BINARY_HUNK = re.compile(rb"(?:literal|delta) \d+")
 _BASE85 = re.compile(rb"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]*")
@@ -165,39 +165,47 @@ def _split_diff_git(rest: bytes, lineno: int) -> tuple[bytes, bytes] | None:
 
 
 Body = list[tuple[bytes, bytes, bool]]  # (" ", "-" or "+", the text, followed by "\\ No newline")
+_KEPT = 3  # body lines kept per hunk: enough to read a link target, little for a large patch
+_SPACE, _MINUS, _PLUS, _BACKSLASH = 0x20, 0x2D, 0x2B, 0x5C
 
 
-def _hunk(lines: list[bytes], i: int) -> tuple[int, tuple[int, int, Body]]:
-    """Read the hunk at line I as git does; returns the next line and (old start, new start, body)."""
+def _hunk(lines: list[bytes], i: int) -> tuple[int, tuple[int, int, Body | None]]:
+    """Read the hunk at line I as git does; returns the next line and (old start, new start, body), the body None
+    when it is longer than a link target could be."""
     match = _HUNK.match(lines[i])
     if not match:
         raise _fail(i + 1, "has a malformed hunk header", lines[i])
     old = int(match[2]) if match[2] is not None else 1
     new = int(match[4]) if match[4] is not None else 1
     body: Body = []
+    seen = 0
     i += 1
     while old > 0 or new > 0:
         if i >= len(lines):
             raise _fail(i, "ends inside a hunk")
         line = lines[i]
-        kind = line[:1] or b" "  # git reads an empty line as empty context
-        if kind == b"\\":
-            if not line.startswith(b"\\ ") or len(line) < 11 or not body:
+        kind = line[0] if line else _SPACE  # git reads an empty line as empty context
+        if kind == _BACKSLASH:
+            if not line.startswith(b"\\ ") or len(line) < 11 or not seen:
                 raise _fail(i + 1, "has a malformed '\\ No newline' line", line)
-            body[-1] = (body[-1][0], body[-1][1], True)
-        elif kind in (b" ", b"-", b"+"):
-            old -= kind != b"+"
-            new -= kind != b"-"
+            if seen <= _KEPT:
+                body[-1] = (body[-1][0], body[-1][1], True)
+        elif kind == _SPACE or kind == _MINUS or kind == _PLUS:
+            old -= kind != _PLUS
+            new -= kind != _MINUS
             if old < 0 or new < 0:
                 raise _fail(i + 1, "has a hunk longer than its header says", line)
-            body.append((kind, line[1:], False))
+            seen += 1
+            if seen <= _KEPT:
+                body.append((line[:1] or b" ", line[1:], False))
         else:
             raise _fail(i + 1, "has a line that is not part of a hunk", line)
         i += 1
-    if i < len(lines) and lines[i].startswith(b"\\ ") and body:
-        body[-1] = (body[-1][0], body[-1][1], True)
+    if i < len(lines) and lines[i].startswith(b"\\ ") and seen:
+        if seen <= _KEPT:
+            body[-1] = (body[-1][0], body[-1][1], True)
         i += 1
-    return i, (int(match[1]), int(match[3]), body)
+    return i, (int(match[1]), int(match[3]), body if seen <= _KEPT else None)
 
 
 def _binary(lines: list[bytes], i: int) -> int:
@@ -220,11 +228,12 @@ def _binary(lines: list[bytes], i: int) -> int:
     return i
 
 
-def _link_target(hunks: list[tuple[int, int, Body]]) -> bytes | None:
+def _link_target(hunks: list[tuple[int, int, Body | None]]) -> bytes | None:
     """The whole new content when the hunks show it completely as one line without a newline (a link target)."""
-    if len(hunks) != 1:
+    if len(hunks) != 1 or hunks[0][2] is None:
         return None
     old_start, new_start, body = hunks[0]
+    assert body is not None
     before = [e for e in body if e[0] != b"+"]
     after = [e for e in body if e[0] != b"-"]
     whole_before = (not before and old_start == 0) or (len(before) == 1 and before[0][2] and old_start == 1)
@@ -307,7 +316,7 @@ def _git_section(lines: list[bytes], i: int, on_name: NameCheck) -> tuple[int, F
             elif null_ok or _name(text, lineno, strip=True, tab_ok=True) != (old if key == "minus" else new):
                 raise _fail(lineno, "names a file that does not match its diff --git line", text)
 
-    body: list[tuple[int, int, Body]] = []
+    body: list[tuple[int, int, Body | None]] = []
     binary = False
     if i < len(lines) and lines[i].startswith(b"@@ -"):
         while i < len(lines) and lines[i].startswith(b"@@ -"):
@@ -340,7 +349,7 @@ def _traditional_section(lines: list[bytes], i: int, on_name: NameCheck) -> tupl
     i += 2
     if i >= len(lines) or not lines[i].startswith(b"@@ -"):
         raise _fail(i + 1, "has ---/+++ lines without a hunk after them")
-    body: list[tuple[int, int, Body]] = []
+    body: list[tuple[int, int, Body | None]] = []
     while i < len(lines) and lines[i].startswith(b"@@ -"):
         i, hunk = _hunk(lines, i)
         body.append(hunk)
