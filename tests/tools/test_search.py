@@ -216,3 +216,13 @@ def test_time_limit_applies_in_process_and_normal_searches_are_unaffected(
     assert not result.ok and time.monotonic() - started < 5 and "took longer than 1" in result.output
     result = run_tool(ws, "grep", {"pattern": r"def \w+"})
     assert result.ok and "src/app.py:3: def needle():" in result.output
+
+
+def test_programs_planted_in_the_workspace_git_config_do_not_run(ws: Workspace, tmp_path: Path) -> None:
+    marker = tmp_path / "ran.txt"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\necho ran >> {marker}\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "config", "core.fsmonitor", str(hook)], cwd=ws.root, check=True)
+    assert "src/app.py:3:" in run(ws, pattern="needle")
+    assert not marker.exists()
