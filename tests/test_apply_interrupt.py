@@ -143,19 +143,23 @@ def test_branch_delivery_is_all_or_nothing_under_signals(make_repo, tmp_path: Pa
 
 
 CLI_GIT = """#!/bin/sh
-if [ "$1" = "$CODER_TEST_SLOW_STEP" ]; then
-    touch "$CODER_TEST_MARKER"
-    sleep 3
-fi
+case "$*" in
+    $CODER_TEST_SLOW_STEP) touch "$CODER_TEST_MARKER"; sleep 3;;
+esac
 exec {real} "$@"
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step,committed", [("commit-tree", False), ("update-ref", True)])
-def test_sigterm_during_coder_fix_branch_says_what_is_true(buggy_repo: Path, tmp_path: Path, step: str,
-                                                            committed: bool) -> None:
-    """`coder fix --branch` gets SIGTERM while a host git step runs: the message matches the repository."""
+@pytest.mark.parametrize("deliver,step,done", [
+    (["--branch", BRANCH], "commit-tree *", None),
+    (["--branch", BRANCH], "update-ref *", f"the patch was committed on branch {BRANCH}"),
+    (["--yes"], "apply --check *", None),
+    (["--yes"], "apply --binary -", "the patch was applied to the working tree")],
+    ids=["branch-before-ref", "branch-during-ref", "yes-during-check", "yes-during-apply"])
+def test_sigterm_during_coder_fix_delivery_says_what_is_true(buggy_repo: Path, tmp_path: Path, deliver: list[str],
+                                                             step: str, done: str | None) -> None:
+    """`coder fix` gets SIGTERM while a host git step of the delivery runs: the message matches the repository."""
     sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
     from fake_openai_server import FakeOpenAIServer, completion, native_call
 
@@ -173,7 +177,7 @@ def test_sigterm_during_coder_fix_branch_says_what_is_true(buggy_repo: Path, tmp
     with FakeOpenAIServer() as server:
         server.reply(completion("", tool_calls=[native_call("c1", "edit_file", edit)]))
         server.reply(completion("", tool_calls=[native_call("c2", "submit", {"summary": "add adds"})]))
-        proc = subprocess.Popen([sys.executable, "-m", "coder.cli", "fix", "add() subtracts", "--branch", BRANCH,
+        proc = subprocess.Popen([sys.executable, "-m", "coder.cli", "fix", "add() subtracts", *deliver,
                                  "--no-stream", "--base-url", server.base_url], cwd=buggy_repo, env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 90
@@ -183,11 +187,12 @@ def test_sigterm_during_coder_fix_branch_says_what_is_true(buggy_repo: Path, tmp
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
+    assert f"interrupted; {done or 'nothing was applied'}" in stderr, stderr
     exists = subprocess.run(["git", "rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}"], cwd=buggy_repo,
                             capture_output=True).returncode == 0
-    assert exists == committed
-    expected = f"interrupted; the patch was committed on branch {BRANCH}" if committed else \
-        "interrupted; nothing was applied"
-    assert expected in stderr, stderr
-    assert worktree_snapshot(buggy_repo) == before
+    assert exists == (done is not None and "--branch" in deliver)
+    applied = "return a + b" in (buggy_repo / "calc.py").read_text()
+    assert applied == (done is not None and "--yes" in deliver)
+    if not applied:
+        assert worktree_snapshot(buggy_repo) == before
     assert len(plain_git(buggy_repo, "worktree", "list").splitlines()) == 1
