@@ -5,7 +5,8 @@ What coder puts on the host came out of the sandbox, so git must not run program
 (`filter.<name>.clean/smudge/process` set empty, `required` false), hooks point at /dev/null, and fsmonitor is off.
 Commands that diff must add --no-ext-diff --no-textconv themselves (no setting turns those off).
 The step that changes the user's repository runs inside `held_signals()` (SIGINT/SIGTERM wait until it is over and
-its outcome is recorded) and `detached` (git in its own session, so the terminal's Ctrl-C does not kill it halfway). A private temp dir is removed by a watcher process even when coder is SIGKILLed.
+its outcome is recorded) and `detached` (git in its own session, so the terminal's Ctrl-C does not kill it halfway).
+A private temp dir is removed by a watcher process even when coder is SIGKILLed.
 """
 
 from __future__ import annotations
