@@ -243,3 +243,13 @@ def test_rpc_error_for_bad_snapshot_id(root: Path) -> None:
     with pytest.raises(RpcError) as info:
         server.handle("restore", {"id": "0" * 40})
     assert "restore failed" in str(info.value)
+
+
+def test_initialize_works_when_the_copied_repo_holds_paths_git_refuses(root: Path) -> None:
+    (root / ".GIT").mkdir()
+    (root / ".GIT" / "x").write_text("untracked in the user's repo, copied in\n")
+    (root / ".gitmodules").symlink_to("a.py")  # git refuses a .gitmodules that is a link
+    server = _server(root)
+    assert server.handle("snapshot", {})["excluded"] == [".GIT", ".gitmodules"]
+    _change(root)
+    assert "+print('y')" in _patch(server)
