@@ -175,7 +175,7 @@ def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: 
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, emoji=False)
     issue = _issue_text(args)
     if args.stash and not args.yes:
         raise UsageError("--stash only makes sense with --yes")
@@ -253,7 +253,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such trajectory file: {args.file}")
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     renderer = JsonRenderer() if args.json else RichRenderer(console)
     try:
         events = list(read_events(args.file))

@@ -75,35 +75,39 @@ class RichRenderer:
     def __call__(self, event: Event) -> None:
         self._handlers[event.type](event)
 
+    def _print(self, *objects: Any, **options: Any) -> None:
+        """Print without emoji codes: ':white_check_mark:' in tool output must not become a check mark."""
+        self.console.print(*objects, emoji=False, **options)
+
     def _end_stream(self) -> None:
         if self._streaming:
-            self.console.print()
+            self._print()
             self._streaming = False
 
     def _run_started(self, e: RunStarted) -> None:
-        self.console.print(f"[bold]coder[/] “{_text(e.task)}”  [dim]model={_line(e.model)} sandbox={_line(e.sandbox)} run={_line(e.run_id)}[/]")
+        self._print(f"[bold]coder[/] “{_text(e.task)}”  [dim]model={_line(e.model)} sandbox={_line(e.sandbox)} run={_line(e.run_id)}[/]")
 
     def _plan_updated(self, e: PlanUpdated) -> None:
         self._end_stream()
         title = "Plan" if e.revision == 1 else f"Plan (revision {e.revision})"
-        self.console.print(f"[bold cyan]{title}[/]")
+        self._print(f"[bold cyan]{title}[/]")
         for number, step in enumerate(e.steps, 1):
-            self.console.print(f"  {number}. {_line(step)}")
+            self._print(f"  {number}. {_line(step)}")
 
     def _text_streamed(self, e: TextStreamed) -> None:
         if self.show_text:
-            self.console.print(Text(visible(e.text), style="dim"), end="")
+            self._print(Text(visible(e.text), style="dim"), end="")
             self._streaming = True
 
     def _model_replied(self, e: ModelReplied) -> None:
         self._end_stream()
         self._tokens += e.prompt_tokens + e.completion_tokens
         cache = f", {e.cached_tokens} cached ({e.cached_tokens / e.prompt_tokens:.0%} hit)" if e.cached_tokens and e.prompt_tokens else ""
-        self.console.print(f"[dim]step {e.step}: {e.prompt_tokens}+{e.completion_tokens} tokens{cache}, {e.seconds:.1f}s "
+        self._print(f"[dim]step {e.step}: {e.prompt_tokens}+{e.completion_tokens} tokens{cache}, {e.seconds:.1f}s "
                            f"(total {self._tokens})[/]")
 
     def _tool_call_rejected(self, e: ToolCallRejected) -> None:
-        self.console.print(f"  [yellow]✗ rejected {_line(e.name or 'reply')}[/]: {_line(e.reason)[:120]}")
+        self._print(f"  [yellow]✗ rejected {_line(e.name or 'reply')}[/]: {_line(e.reason)[:120]}")
 
     def _tool_started(self, e: ToolStarted) -> None:
         pass  # the finished line carries the outcome; keeps one line per call
@@ -111,61 +115,61 @@ class RichRenderer:
     def _tool_finished(self, e: ToolFinished) -> None:
         mark = "[green]✓[/]" if e.ok else "[red]✗[/]"
         first = visible_line(e.output.strip().split("\n")[0])[:90] if e.output.strip() else ""
-        self.console.print(f"  {mark} {_line(e.name)} [dim]{e.seconds:.2f}s[/] {escape(first)}")
+        self._print(f"  {mark} {_line(e.name)} [dim]{e.seconds:.2f}s[/] {escape(first)}")
 
     def _file_edited(self, e: FileEdited) -> None:
         added = sum(1 for line in e.diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in e.diff.splitlines() if line.startswith("-") and not line.startswith("---"))
-        self.console.print(f"    [magenta]edited {_line(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
+        self._print(f"    [magenta]edited {_line(e.path)}[/] [green]+{added}[/] [red]-{removed}[/]")
 
     def _tests_ran(self, e: TestsRan) -> None:
         color = "green" if e.failed + e.errors == 0 else "red"
-        self.console.print(f"  [{color}]tests ({e.phase}): {e.passed} passed, {e.failed} failed, {e.errors} errors, "
+        self._print(f"  [{color}]tests ({e.phase}): {e.passed} passed, {e.failed} failed, {e.errors} errors, "
                            f"{e.skipped} skipped[/] [dim]{_line(e.command)}[/]")
 
     def _hint_given(self, e: HintGiven) -> None:
-        self.console.print(f"  [yellow]hint: {_text(e.reason)}[/]")
+        self._print(f"  [yellow]hint: {_text(e.reason)}[/]")
 
     def _limit_reached(self, e: LimitReached) -> None:
-        self.console.print(f"[yellow]limit reached: {e.limit} ({e.value:g} of {e.maximum:g})[/]")
+        self._print(f"[yellow]limit reached: {e.limit} ({e.value:g} of {e.maximum:g})[/]")
 
     def _run_finished(self, e: RunFinished) -> None:
         self._end_stream()
         color = {"resolved": "green", "not_resolved": "yellow"}.get(e.status, "red")
-        self.console.print(f"[bold {color}]{_line(e.status)}[/]: {_text(e.message)}")
+        self._print(f"[bold {color}]{_line(e.status)}[/]: {_text(e.message)}")
         if e.fail_to_pass:
-            self.console.print(f"  fail→pass: {_line(', '.join(e.fail_to_pass))}")
+            self._print(f"  fail→pass: {_line(', '.join(e.fail_to_pass))}")
         if e.still_failing:
-            self.console.print(f"  [red]still failing: {_line(', '.join(e.still_failing[:10]))}[/]")
+            self._print(f"  [red]still failing: {_line(', '.join(e.still_failing[:10]))}[/]")
         if e.pass_to_fail:
-            self.console.print(f"  [red]broken by the change: {_line(', '.join(e.pass_to_fail[:10]))}[/]")
+            self._print(f"  [red]broken by the change: {_line(', '.join(e.pass_to_fail[:10]))}[/]")
         hit = f", {e.cached_tokens / e.prompt_tokens:.0%} cache hit" if e.prompt_tokens else ""
-        self.console.print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
+        self._print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
                            f"({e.cached_tokens} cached{hit}), {e.elapsed:.1f}s[/]")
 
     def _follow_up_sent(self, e: FollowUpSent) -> None:
         self._end_stream()
-        self.console.print(f"[bold]you[/]: {_text(e.text)}")
+        self._print(f"[bold]you[/]: {_text(e.text)}")
 
     def _approval_requested(self, e: ApprovalRequested) -> None:
         self._end_stream()
-        self.console.print(f"  [yellow]? {_line(e.name)} needs approval[/]: {_text(e.reason)}")
+        self._print(f"  [yellow]? {_line(e.name)} needs approval[/]: {_text(e.reason)}")
 
     def _approval_decided(self, e: ApprovalDecided) -> None:
         word = {"yes": "approved", "no": "declined", "always": "approved for this session"}[e.decision]
-        self.console.print(f"  [dim]{_line(e.name)} {word}[/]")
+        self._print(f"  [dim]{_line(e.name)} {word}[/]")
 
     def _step_undone(self, e: StepUndone) -> None:
-        self.console.print(f"[magenta]{_text(e.message)}[/]" + (f" [dim]{_line(', '.join(e.changed))}[/]" if e.changed else ""))
+        self._print(f"[magenta]{_text(e.message)}[/]" + (f" [dim]{_line(', '.join(e.changed))}[/]" if e.changed else ""))
 
     def show_patch(self, patch: str) -> None:
         """The patch for review: hidden characters visible, each binary change one marked line with its size."""
         if not patch.strip():
-            self.console.print("[dim](no changes)[/]")
+            self._print("[dim](no changes)[/]")
             return
-        self.console.print(Syntax(review_text(patch), "diff", theme="ansi_dark", word_wrap=True))
+        self._print(Syntax(review_text(patch), "diff", theme="ansi_dark", word_wrap=True))
         for change in binary_changes(patch):
-            self.console.print(f"[bold yellow]! {escape(change.describe())}[/]")
+            self._print(f"[bold yellow]! {escape(change.describe())}[/]")
 
 
 class JsonRenderer:

@@ -141,14 +141,14 @@ def test_error_message_from_the_model_is_shown_literally(
     from coder.models.base import ModelError
 
     def broken(messages: Any) -> Any:
-        raise ModelError("endpoint said \x1b[2K\r[/] [bold]x\u202e")
+        raise ModelError("endpoint said \x1b[2K\r[/] [bold]x\u202e :x:")
 
     repo = make_repo({"README.md": "hello\n"})
     code, out, err, model = run_cli(["fix", "x", "--repo", str(repo), "--no-stream", "--test-command", "true"],
                                     [broken])
     assert code == 2, err
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", err), repr(err)
-    assert err.count("endpoint said \\x1b[2K\\r[/] [bold]x\\u202e") == 2, err  # the run's last line and error:
+    assert err.count("endpoint said \\x1b[2K\\r[/] [bold]x\\u202e :x:") == 2, err  # the run's last line and error:
 
 
 def test_usage_error_lines_show_control_characters(monkeypatch: pytest.MonkeyPatch,

@@ -268,3 +268,16 @@ def test_json_renderer_is_lossless_and_safe_for_surrogates_and_control_character
     line.encode("utf-8")  # strict: no lone surrogate reaches stdout
     assert RAW.search(line) is None
     assert event_from_dict(json.loads(line)) == event
+
+
+def test_emoji_codes_from_outside_stay_literal() -> None:
+    """':white_check_mark:' in tool output printed as a check mark: the outcome marks could be forged."""
+    buffer = io.StringIO()
+    renderer = RichRenderer(Console(file=buffer, width=300, color_system=None))  # emoji on, as a console defaults
+    renderer(ToolFinished(step=1, call_id="c", name="bash", ok=False, output=":white_check_mark: :x: all good",
+                          seconds=0.1))
+    renderer(dataclasses.replace(SAMPLES["run_finished"], message=":warning: fine"))  # type: ignore[type-var]
+    renderer.show_patch("diff --git a/:x: b/:x:\n--- a/:x:\n+++ b/:x:\n@@ -1 +1 @@\n-a\n+b :smile:\n")
+    shown = buffer.getvalue()
+    assert ":white_check_mark: :x: all good" in shown and ":warning: fine" in shown and "+b :smile:" in shown
+    assert "✅" not in shown and "❌" not in shown and "⚠" not in shown and "😄" not in shown

@@ -41,7 +41,7 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     repo = repo.resolve()
     flags = {**model_overrides, "sandbox.kind": args.sandbox, "agent.approval": args.approval,
              "tests.command": args.test_command, "limits.max_steps": args.max_steps}
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, emoji=False)
     notices: list[str] = []
 
     def warn(line: str) -> None:  # shown now (it stays in the scrollback) and again inside the app
