@@ -257,9 +257,6 @@ def _git_section(lines: list[bytes], i: int, on_name: NameCheck) -> tuple[int, F
         fields[op[1]] = (i + 1, lines[i][len(op[0]):])
         i += 1
 
-    def value(key: str) -> bytes | None:
-        return fields[key][1] if key in fields else None
-
     modes: dict[str, str] = {}
     for key in ("old mode", "new mode", "deleted file mode", "new file mode"):
         if key in fields:
@@ -282,7 +279,9 @@ def _git_section(lines: list[bytes], i: int, on_name: NameCheck) -> tuple[int, F
             ((is_new or is_delete) and ("old mode" in fields or "new mode" in fields)) or \
             (("old mode" in fields) != ("new mode" in fields)):
         raise _fail(start + 1, "starts a file section whose headers contradict each other")
-    kind: ChangeKind = moves[0] if moves else "add" if is_new else "delete" if is_delete else "modify"  # type: ignore
+    kind: ChangeKind = "add" if is_new else "delete" if is_delete else "modify"
+    if moves:
+        kind = "copy" if moves[0] == "copy" else "rename"
     if moves:
         src, dst = fields.get(f"{kind} from"), fields.get(f"{kind} to")
         if src is None or dst is None:
