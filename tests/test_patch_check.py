@@ -275,3 +275,80 @@ def test_forged_patch_is_refused_by_coder_fix(buggy_repo: Path, tmp_path: Path, 
     assert final["type"] == "run_finished" and final["patch"] == "" and final["status"] == "error"
     assert final["message"].startswith("the patch was refused: ")
     assert not list(trajectory.parent.glob("*.patch"))
+
+
+# --- differential: whatever passes the check, real git writes only what the check reported ---------------------
+
+HOSTILE_LINES = [
+    "copy from /etc/passwd", "copy to leak.txt", "copy from ../secret.txt", "rename from ../secret.txt",
+    "rename to leak.txt", "rename from .git/config", "rename old ../secret.txt", "rename new leak.txt",
+    'copy from "\\057etc\\057passwd"', "copy to d/../../leak.txt", "copy from a.txt", "new file mode 120000",
+    "new file mode 160000", "old mode 100644", "new mode 120000", "similarity index 100%", "deleted file mode 100644",
+    "index 0000000..1111111 120000", "--- a/../secret.txt", "+++ b/../leak.txt", "--- /dev/null", "+++ /dev/null",
+    "--- a/a.txt", "+++ b/a.txt", "diff --git a/../secret.txt b/leak.txt", "diff --git a/leak.txt b/leak.txt",
+    'diff --git "a/x" "b/leak.txt"', "diff --git a/a.txt b/a.txt", "@@ -0,0 +1 @@", "+../../etc",
+    "\\ No newline at end of file", "", "Binary files a/x and b/x differ", "GIT binary patch", "literal 0",
+    "HcmV?d00001"]
+
+
+def test_mutated_patches_never_make_git_write_unreported_paths(tmp_path: Path) -> None:
+    """Real patches with hostile header lines inserted, replaced or dropped (seeded): each one the check lets
+    through is applied with plain `git apply`, which must change only reported paths, copy no host file and make no
+    link that leaves the repository."""
+    import random
+    import shutil
+
+    (tmp_path / "secret.txt").write_text("SECRET\n")
+    base = tmp_path / "base"
+    for rel, data in {"a.txt": b"one\ntwo\n", "d/b.txt": b"b\n", "x y.txt": b"sp\n"}.items():
+        (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        (base / rel).write_bytes(data)
+    (base / "l").symlink_to("a.txt")
+    git(base, "init", "-q")
+    git(base, "add", "-A")
+    git(base, "commit", "-qm", "base")
+    (base / "a.txt").write_bytes(b"one\nTWO\n")
+    (base / "d" / "b.txt").rename(base / "d" / "c.txt")
+    (base / "n.txt").write_bytes(b"n\n")
+    (base / "x y.txt").chmod(0o755)
+    git(base, "add", "-A")
+    legit = git(base, "diff", "--cached", "--binary", "-M").splitlines()
+    git(base, "reset", "-q", "--hard")
+    git(base, "clean", "-qfd")
+    forbidden = {(tmp_path / "secret.txt").read_bytes(), Path("/etc/passwd").read_bytes()}
+    rng = random.Random(13)
+    passed = 0
+    for attempt in range(400):
+        lines = list(legit)
+        for _ in range(rng.randint(1, 4)):
+            choice, where = rng.random(), rng.randrange(len(lines) + 1)
+            if choice < 0.5:
+                lines.insert(where, rng.choice(HOSTILE_LINES))
+            elif where < len(lines):
+                if choice < 0.8:
+                    lines[where] = rng.choice(HOSTILE_LINES)
+                else:
+                    del lines[where]
+        patch = "\n".join(lines) + "\n"
+        try:
+            changes = check_patch(patch)
+        except UnsafePatch:
+            continue
+        passed += 1
+        reported = {os.fsdecode(p) for c in changes for p in (c.old, c.new) if p is not None}
+        clone = tmp_path / f"try{attempt}"
+        git(tmp_path, "clone", "-q", str(base), str(clone))
+        (tmp_path / "p").write_text(patch)
+        if subprocess.run(["git", "apply", "--binary", str(tmp_path / "p")], cwd=clone,
+                          capture_output=True).returncode == 0:
+            status = git(clone, "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames")
+            changed = {entry[3:] for entry in status.split("\0") if entry}
+            assert changed <= reported, (patch, changed - reported)
+            for path in clone.rglob("*"):
+                if path.is_symlink():
+                    target = os.readlink(path)
+                    assert not target.startswith("/") and ".." not in target.split("/"), (patch, path, target)
+                elif path.is_file() and ".git" not in path.relative_to(clone).parts:
+                    assert path.read_bytes() not in forbidden, (patch, path)
+        shutil.rmtree(clone)
+    assert passed >= 5  # the mutations do reach git
