@@ -119,7 +119,8 @@ def _delta_target_size(lines: list[str]) -> int | None:
             if len(data) > 64:
                 break
         header = zlib.decompressobj().decompress(bytes(data), 32)  # bounded: only the two varints are needed
-        sizes, value, shift = [], 0, 0
+        sizes: list[int] = []
+        value = shift = 0
         for byte in header:
             value |= (byte & 0x7F) << shift
             shift += 7

@@ -28,8 +28,6 @@ _OTHERS = (
 )
 HIDDEN = re.compile(f"[\x00-\x1f{_OTHERS}]")
 _HIDDEN_BUT_LAYOUT = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # tab and newline kept
-
-
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
