@@ -168,6 +168,14 @@ def commit_on_branch(path: Path, patch: str, branch: str, message: str, outcome:
     if not head:
         raise ApplyError("the repository has no commits yet; make a first commit before using --branch")
     _checked(patch, host, head)
+    try:
+        return _commit(host, patch, head, ref, branch, message, outcome)
+    except OSError as exc:  # no temp dir, no git to run
+        raise ApplyError(f"could not commit on a branch: {exc}") from exc
+
+
+def _commit(host: HostGit, patch: str, head: str, ref: str, branch: str, message: str, outcome: Outcome) -> str:
+    """Build the commit in a temporary index, then create REF pointing at it (the only change to the repository)."""
     with private_tempdir("coder-branch-", host) as tmp:
         index = {"GIT_INDEX_FILE": str(tmp / "index")}
         try:

@@ -119,7 +119,8 @@ def private_tempdir(prefix: str, git: HostGit) -> Iterator[Path]:
     import tempfile
 
     watcher = subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHER, prefix, tempfile.gettempdir()],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     assert watcher.stdin is not None and watcher.stdout is not None
     try:
         path = Path(os.fsdecode(watcher.stdout.readline().rstrip(b"\n")))
