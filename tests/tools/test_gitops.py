@@ -253,3 +253,22 @@ def test_initialize_works_when_the_copied_repo_holds_paths_git_refuses(root: Pat
     assert server.handle("snapshot", {})["excluded"] == [".GIT", ".gitmodules"]
     _change(root)
     assert "+print('y')" in _patch(server)
+
+
+def test_command_line_overrides_alone_stop_hooks_fsmonitor_and_a_planted_worktree(root: Path, tmp_path: Path) -> None:
+    """Defence in depth: even before pin() puts .git/config back, gitrun's own settings win over the planted ones."""
+    from coder_tools import gitrun
+
+    script, marker = _marker_script(tmp_path)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "pre-commit").symlink_to(script)
+    (hooks / "post-commit").symlink_to(script)
+    gitrun.run(root, "init", "-q")
+    for key, value in (("core.fsmonitor", str(script)), ("core.hooksPath", str(hooks)),
+                       ("core.worktree", str(tmp_path)), ("core.bare", "true")):
+        _git(root, "config", key, value)
+    gitrun.run(root, "add", "-A")
+    gitrun.run(root, "commit", "-q", "-m", "x")
+    assert gitrun.run(root, "ls-files").decode() == "a.py\n"
+    assert not marker.exists(), marker.read_text()
