@@ -35,7 +35,8 @@ def open_session(docker_images: dict[str, str]) -> Iterator[Callable[..., Docker
     opened: list[DockerSession] = []
 
     def _open(repo: Path, timeout: float = 20.0, limits: DockerLimits = LIMITS) -> DockerSession:
-        session = DockerSandbox(image=docker_images["plain"], limits=limits).open(repo, WorkspaceOptions(bash_timeout=timeout))
+        sandbox = DockerSandbox(image=docker_images["plain"], limits=limits)
+        session = sandbox.open(repo, WorkspaceOptions(bash_timeout=timeout))
         opened.append(session)
         return session
 
@@ -54,7 +55,8 @@ def sh(session: Any, command: str) -> str:
 
 
 @pytest.mark.docker
-def test_backtracking_grep_is_cut_off_and_the_session_lives(repo: Path, open_session: Callable[..., DockerSession]) -> None:
+def test_backtracking_grep_is_cut_off_and_the_session_lives(repo: Path,
+                                                            open_session: Callable[..., DockerSession]) -> None:
     session = open_session(repo)
     sh(session, f"printf '%s\\n' 'short line' '{REDOS_LINE}' > prose.txt")
     started = time.monotonic()

@@ -166,7 +166,8 @@ def git_shim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shim_dir.mkdir()
     log = tmp_path / "git-calls.txt"
     (shim_dir / "git").write_text(
-        f"#!/bin/sh\necho \"$(cat /proc/self/oom_score_adj) $(readlink /proc/self/fd/0)\" >> {log}\nexec {real} \"$@\"\n"
+        f"#!/bin/sh\necho \"$(cat /proc/self/oom_score_adj) $(readlink /proc/self/fd/0)\" >> {log}\n"
+        f"exec {real} \"$@\"\n"
     )
     (shim_dir / "git").chmod(0o755)
     monkeypatch.setenv("PATH", f"{shim_dir}:{os.environ['PATH']}")

@@ -1,5 +1,5 @@
 """The server's own git process: immune to the workspace's config, hooks, attributes and environment, first in line
-for the OOM killer, and failing as a GitError that says why (exit code, signal, stderr) instead of taking the server down.
+for the OOM killer, and failing as a GitError that says why (exit code, signal, stderr) instead of killing the server.
 
 Git always reads $GIT_DIR/config and $GIT_DIR/info/attributes, and a command in the sandbox can write both. So the
 server owns them: `pin()` puts back the config it recorded at start and its own info/attributes (the file with the
@@ -166,7 +166,7 @@ def pin(root: Path, pinned: Pinned) -> None:
     """Put back the $GIT_DIR files a command may have changed: config, info/attributes, info/exclude; drop links out."""
     git_dir = root / ".git"
     if git_dir.is_symlink() or not git_dir.is_dir():
-        raise GitError("the workspace's .git directory was replaced or removed; snapshots and the patch are unavailable")
+        raise GitError("the workspace's .git directory was replaced or removed; no snapshot or patch can be made")
     info = git_dir / "info"
     _write(git_dir, "config", pinned.config)
     if info.is_symlink() or (info.exists() and not info.is_dir()):
