@@ -174,8 +174,11 @@ def pin(root: Path, pinned: Pinned) -> None:
     info.mkdir(exist_ok=True)
     _write(info, "attributes", NEUTRAL_ATTRIBUTES.encode())
     _write(info, "exclude", pinned.exclude.encode("utf-8", errors="surrogateescape"))
+    inside = os.path.realpath(git_dir)
     for planted in ("commondir", "objects/info/alternates", "info/grafts", "shallow", "config.worktree"):
-        _remove(git_dir / planted)
+        path = git_dir / planted
+        if os.path.realpath(path.parent) == inside or os.path.realpath(path.parent).startswith(inside + os.sep):
+            _remove(path)  # never through a linked directory out of .git
 
 
 def _write(directory: Path, name: str, data: bytes) -> None:
