@@ -1,9 +1,10 @@
 """DockerSandbox: the repo copied into a locked-down container; the tool server is its main process, spoken to over
 one attached stdin/stdout stream.
 
-Defaults: no network, non-root (uid 1000), all capabilities dropped, no-new-privileges, read-only root filesystem
-with size-limited tmpfs for /workspace, /tmp and HOME, memory/CPU/pids limits, an init process, no host environment
-and no Docker socket. Containers carry the label org.coder.sandbox and are removed on close (also on exceptions and
+Defaults: no network, commands as uid 1000 without capabilities, a tool server that commands cannot reach (it starts
+as root with only CAP_SETUID/SETGID/SETPCAP and gives them up before its first request: coder_tools/identity.py),
+no-new-privileges, a seccomp profile (seccomp.py), a read-only root filesystem with size- and inode-limited tmpfs for
+/workspace, /tmp and HOME, memory/CPU/pids limits, an init process, no host environment and no Docker socket. Containers carry the label org.coder.sandbox and are removed on close (also on exceptions and
 Ctrl-C); because the tool server is PID 1's only child and exits on EOF, even a killed host leaves only a stopped
 container, which `coder sandbox prune` removes.
 """
@@ -22,9 +23,14 @@ from typing import Any
 from .base import SandboxError, WorkspaceOptions
 from .docker_image import LABEL, image_tag, repo_tar
 from .owner import liveness, owner_labels, owner_pid
-from .rpc import JsonRpcClient, ToolServerCalls
+from .rpc import MAX_MESSAGE, JsonRpcClient, LineReader, ToolServerCalls, result_field
+from .seccomp import security_opt
 
 TOOLS_PYTHON = "/opt/coder/venv/bin/python"
+COMMAND_UID = 1000  # the image's coder user; commands and the workspace files belong to it (coder_tools/identity.py)
+INODE_BYTES = 2048  # kernel memory charged per tmpfs inode, with a margin (inode + dentry are about 1 KiB)
+# The tool server starts as root with these and nothing else, only to give itself an identity commands cannot reach.
+SERVER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"]
 TOOLS_PATH = "/opt/coder/lib"
 CONTAINER_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -52,10 +58,25 @@ class DockerLimits:
     workspace_size: str = "2g"
     tmp_size: str = "1g"
     home_size: str = "512m"
+    # Files and directories each tmpfs may hold. Every inode costs kernel memory charged to the container (about 1 KiB
+    # with its dentry) that the size= limit does not count: 900k empty files once left no memory for the tool server.
+    workspace_inodes: int = 400_000
+    tmp_inodes: int = 100_000
+    home_inodes: int = 50_000
 
     def container_memory(self) -> int:
-        """Bytes for the container's memory (and memory+swap) limit: processes plus full tmpfs mounts."""
-        return sum(size_bytes(s) for s in (self.memory, self.workspace_size, self.tmp_size, self.home_size))
+        """Bytes for the container's memory (and memory+swap) limit: processes, full tmpfs mounts and their inodes."""
+        sizes = sum(size_bytes(s) for s in (self.memory, self.workspace_size, self.tmp_size, self.home_size))
+        return sizes + INODE_BYTES * (self.workspace_inodes + self.tmp_inodes + self.home_inodes)
+
+    def tmpfs(self) -> dict[str, str]:
+        """The container's tmpfs mounts with their size and inode limits."""
+        owned = f"uid={COMMAND_UID},gid={COMMAND_UID},mode=0755"
+        return {
+            "/workspace": f"rw,exec,size={self.workspace_size},nr_inodes={self.workspace_inodes},{owned}",
+            "/tmp": f"rw,exec,size={self.tmp_size},nr_inodes={self.tmp_inodes},mode=1777",
+            "/home/coder": f"rw,exec,size={self.home_size},nr_inodes={self.home_inodes},{owned}",
+        }
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)([kmgt]?)b?", re.IGNORECASE)
@@ -81,25 +102,25 @@ def docker_client(timeout: float = 10.0) -> Any:
         raise SandboxError(f"no Docker engine is reachable ({exc.__class__.__name__}: {str(exc)[:200]})") from exc
 
 
-class _FrameReader:
+class _FrameReader(LineReader):
     """Demultiplexes Docker's attach stream: stdout frames become lines, stderr is kept for diagnostics."""
 
-    def __init__(self, sock: Any) -> None:
+    def __init__(self, sock: Any, max_line: int = MAX_MESSAGE) -> None:
+        super().__init__(max_line)
         self._sock = sock
-        self._buffer = b""
         self.stderr: deque[bytes] = deque(maxlen=64)
-        self._lock = threading.Lock()
 
     def _read_exact(self, size: int) -> bytes:
-        data = b""
-        while len(data) < size:
-            chunk = self._sock.recv(size - len(data))
+        chunks, got = [], 0
+        while got < size:
+            chunk = self._sock.recv(min(size - got, 1 << 20))
             if not chunk:
                 return b""
-            data += chunk
-        return data
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
 
-    def _next_stdout(self) -> bytes:
+    def next_chunk(self) -> bytes:
         while True:
             header = self._read_exact(8)
             if len(header) < 8:
@@ -110,17 +131,7 @@ class _FrameReader:
                 return b""
             if header[0] == 1:
                 return payload
-            self.stderr.append(payload)
-
-    def readline(self) -> bytes:
-        while b"\n" not in self._buffer:
-            chunk = self._next_stdout()
-            if not chunk:
-                line, self._buffer = self._buffer, b""
-                return line
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line + b"\n"
+            self.stderr.append(payload[-4096:])
 
 
 class _SocketWriter:
@@ -164,14 +175,11 @@ class DockerSession(ToolServerCalls):
         try:
             self.container = self.client.containers.create(
                 image,
-                command=["env", f"PYTHONPATH={TOOLS_PATH}", TOOLS_PYTHON, "-P", "-m", "coder_tools.server"],
-                user="1000:1000", working_dir="/workspace", environment=CONTAINER_ENV, stdin_open=True,
-                network_mode="none", cap_drop=["ALL"], security_opt=["no-new-privileges"], read_only=True,
-                tmpfs={
-                    "/workspace": f"rw,exec,size={limits.workspace_size},uid=1000,gid=1000,mode=0755",
-                    "/tmp": f"rw,exec,size={limits.tmp_size},mode=1777",
-                    "/home/coder": f"rw,exec,size={limits.home_size},uid=1000,gid=1000,mode=0755",
-                },
+                command=["env", f"PYTHONPATH={TOOLS_PATH}", TOOLS_PYTHON, "-P", "-m", "coder_tools.server",
+                         "--separate-users"],
+                user="0:0", working_dir="/workspace", environment=CONTAINER_ENV, stdin_open=True,
+                network_mode="none", cap_drop=["ALL"], cap_add=SERVER_CAPABILITIES,
+                security_opt=["no-new-privileges", security_opt()], read_only=True, tmpfs=limits.tmpfs(),
                 mem_limit=memory, memswap_limit=memory, nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids, init=True, labels={LABEL: "1", "org.coder.run": self.run_id, **owner_labels()},
             )
@@ -189,14 +197,14 @@ class DockerSession(ToolServerCalls):
         self._rpc = JsonRpcClient(_SocketWriter(self._sock), self._reader, self._describe_failure)  # type: ignore[arg-type]
         opts = {**asdict(self.options), "python": self.options.python or "python3", "kill_strays": True}
         init = self._rpc.request("initialize", {"root": "/workspace", "options": opts}, timeout=60)
-        self.base: str = init["base"]
-        self.tool_schemas: list[dict[str, Any]] = init["tools"]
+        self.base: str = result_field(init, "base", str)
+        self.tool_schemas: list[dict[str, Any]] = result_field(init, "tools", list)
 
     def _copy_in(self, tar: bytes) -> None:
         """Stream the repo into the tmpfs workspace through `tar -x` (put_archive cannot write into a tmpfs)."""
         script = "cp -a /opt/coder/prepared/. /workspace/ 2>/dev/null; exec tar -x -C /workspace -f -"
         exec_id = self.client.api.exec_create(self.container.id, ["sh", "-c", script], stdin=True, stdout=True,
-                                              stderr=True, user="1000:1000")["Id"]
+                                              stderr=True, user=f"{COMMAND_UID}:{COMMAND_UID}")["Id"]
         attached = self.client.api.exec_start(exec_id, socket=True)
         sock = _raw_socket(attached)
         try:

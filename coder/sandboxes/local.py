@@ -20,7 +20,7 @@ from coder.resources import tools_path
 
 from .base import SandboxError, WorkspaceOptions
 from .repo_copy import copy_repo
-from .rpc import JsonRpcClient, ToolServerCalls
+from .rpc import JsonRpcClient, PipeReader, ToolServerCalls, result_field
 
 
 
@@ -71,10 +71,10 @@ class LocalSession(ToolServerCalls):
                 start_new_session=True,
             )
             assert self._proc.stdin is not None and self._proc.stdout is not None
-            self._rpc = JsonRpcClient(self._proc.stdin, self._proc.stdout, self._server_log_tail)
+            self._rpc = JsonRpcClient(self._proc.stdin, PipeReader(self._proc.stdout), self._server_log_tail)
             init = self._rpc.request("initialize", {"root": str(self.workdir), "options": asdict(options)}, timeout=60)
-            self.base: str = init["base"]
-            self.tool_schemas: list[dict[str, Any]] = init["tools"]
+            self.base: str = result_field(init, "base", str)
+            self.tool_schemas: list[dict[str, Any]] = result_field(init, "tools", list)
         except BaseException:
             self.close()
             raise

@@ -84,19 +84,23 @@ def test_container_has_the_documented_lockdown(repo: Path, open_session: Callabl
     host = session.container.attrs["HostConfig"]
     config = session.container.attrs["Config"]
     assert host["NetworkMode"] == "none"
-    assert host["CapDrop"] == ["ALL"] and not host.get("CapAdd")
+    # only what the tool server needs to give itself an identity commands cannot reach; it drops them at once
+    assert host["CapDrop"] == ["ALL"] and sorted(host.get("CapAdd") or []) == ["SETGID", "SETPCAP", "SETUID"]
     assert host["ReadonlyRootfs"] is True and host["Privileged"] is False
     assert "no-new-privileges" in (host.get("SecurityOpt") or [])
+    assert any(opt.startswith("seccomp=") for opt in host.get("SecurityOpt") or [])
     assert host["PidsLimit"] == LIMITS.pids
-    assert host["Memory"] == host["MemorySwap"] == LIMITS.container_memory() == (256 + 64 + 64 + 16) * MiB  # + tmpfs
+    inodes = 2048 * (LIMITS.workspace_inodes + LIMITS.tmp_inodes + LIMITS.home_inodes)  # kernel memory per inode
+    assert host["Memory"] == host["MemorySwap"] == LIMITS.container_memory() == (256 + 64 + 64 + 16) * MiB + inodes
     assert host["NanoCpus"] == int(LIMITS.cpus * 1e9) and host["Init"] is True
     assert not host.get("Binds") and not host.get("Devices") and not host.get("VolumesFrom")
     assert host.get("PidMode", "") != "host" and host.get("IpcMode", "") != "host" and host.get("UTSMode", "") != "host"
     assert set(host["Tmpfs"]) == {"/workspace", "/tmp", "/home/coder"}
     assert "size=64m" in host["Tmpfs"]["/workspace"]
+    assert all("nr_inodes=" in options for options in host["Tmpfs"].values()), host["Tmpfs"]
     mounts = session.container.attrs["Mounts"]
     assert not [m for m in mounts if m.get("Type") == "bind" or "docker.sock" in str(m)], mounts
-    assert config["User"] == "1000:1000"
+    assert config["User"] == "0:0" and config["Cmd"][-1] == "--separate-users"  # commands: uid 1000 (see below)
     assert list(session.container.attrs["NetworkSettings"]["Networks"]) in ([], ["none"])
     assert config["Labels"][LABEL] == "1"
 

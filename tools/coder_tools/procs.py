@@ -6,11 +6,15 @@ import os
 import signal
 import time
 
+from .identity import become_command_user, command_uid
+
 KILL_ROUNDS = 50  # a fork bomb keeps forking while we kill: repeat until nothing is left
 
 
 def child_setup() -> None:
-    """preexec_fn for commands: make them the OOM killer's first choice, so a memory bomb dies, not the server."""
+    """preexec_fn for commands: the command user's ids only (in a separated sandbox), and the OOM killer's first
+    choice, so a memory bomb dies, not the server."""
+    become_command_user()
     try:
         with open("/proc/self/oom_score_adj", "w") as handle:
             handle.write("1000")
@@ -40,16 +44,29 @@ def _ancestors() -> set[int]:
     return pids | {1}
 
 
+def _real_uid(pid: str) -> int | None:
+    """The real uid of process PID from /proc/PID/status (readable even when the process made itself non-dumpable,
+    which hides the owner of /proc/PID itself)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def kill_strays() -> int:
-    """Kill every process of this user except this one and its ancestors (only safe inside a container)."""
-    keep, uid, killed = _ancestors(), os.getuid(), 0
+    """Kill every process of the command user except this one and its ancestors (only safe inside a container)."""
+    keep, uid, killed = _ancestors(), command_uid(), 0
     for _ in range(KILL_ROUNDS):
         found = 0
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) in keep:
                 continue
             try:
-                if os.stat(f"/proc/{entry}").st_uid != uid:
+                if _real_uid(entry) != uid:
                     continue
                 os.kill(int(entry), signal.SIGKILL)
                 found += 1

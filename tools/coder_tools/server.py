@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,7 @@ from . import __version__
 from .base import ToolError, ToolResult, Workspace, WorkspaceOptions, display, elide
 from .files import HISTORY_KEY
 from .gitops import GitError, WorkspaceGit
+from .identity import keep_from_children, separate, separated
 from .registry import all_tools
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
@@ -70,10 +72,11 @@ def run_tool(ws: Workspace, name: str, arguments: Any) -> ToolResult:
 class Server:
     """Dispatches JSON-RPC requests against one workspace."""
 
-    def __init__(self) -> None:
+    def __init__(self, separated: bool = False) -> None:
         self.ws: Workspace | None = None
         self.git: WorkspaceGit | None = None
         self.base: str | None = None
+        self.separated = separated
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         """Answer one request; a workspace operation that fails (git killed, disk or memory full) is WORKSPACE_ERROR."""
@@ -86,8 +89,12 @@ class Server:
         if method == "ping":
             return {"pong": True}
         if method == "initialize":
+            if self.ws is not None:  # settings are the host's, once: a second initialize is an attack or a bug
+                raise RpcError(INVALID_REQUEST, "already initialized")
             root = Path(params.get("root") or os.getcwd())
             opts = WorkspaceOptions(**params.get("options", {}))
+            if self.separated:  # in the sandbox nothing outlives its command, whatever the options say
+                opts = replace(opts, kill_strays=True)
             self.ws = Workspace(root, opts)
             self.git = WorkspaceGit(self.ws.root)
             self.base = self.git.init_base()
@@ -116,9 +123,9 @@ class Server:
         raise RpcError(METHOD_NOT_FOUND, f"unknown method {method}")
 
 
-def serve(stdin: IO[str], stdout: IO[str]) -> None:
+def serve(stdin: IO[str], stdout: IO[str], separated: bool = False) -> None:
     """Read requests line by line until EOF or shutdown."""
-    server = Server()
+    server = Server(separated)
     for line in stdin:
         if not line.strip():
             continue
@@ -152,15 +159,28 @@ def _send(stdout: IO[str], message: dict[str, Any]) -> None:
     stdout.flush()
 
 
-def main() -> None:
+def _protocol_streams() -> tuple[IO[str], IO[str]]:
+    """Move the protocol off fds 0 and 1 onto private close-on-exec fds; 0 becomes /dev/null and 1 stderr, so nothing
+    the server starts (commands, git) inherits either end of the host's channel."""
+    proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8", errors="surrogateescape")
+    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)  # anything a tool prints by accident goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    keep_from_children(proto_in.fileno(), proto_out.fileno())
+    return proto_in, proto_out
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
     # Our own import path must not leak into the commands the tools run for the repository.
     os.environ.pop("PYTHONPATH", None)
-    # Keep the protocol stream clean: anything a tool prints by accident goes to stderr.
-    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    proto_in = os.fdopen(0, "r", encoding="utf-8", errors="surrogateescape")
-    serve(proto_in, proto_out)
+    proto_in, proto_out = _protocol_streams()
+    if "--separate-users" in args:  # the Docker sandbox: commands must not reach the streams above
+        separate()
+    serve(proto_in, proto_out, separated=separated())
 
 
 if __name__ == "__main__":

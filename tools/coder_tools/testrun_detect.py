@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .identity import become_command_user
+
 SKIP_DIRS = {
     "node_modules", "venv", "env", "__pycache__", "build", "dist", "target", "vendor", "site-packages",
 }
@@ -73,7 +75,8 @@ def pytest_available(python: str) -> bool:
         return importlib.util.find_spec("pytest") is not None
     probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pytest') is None)"
     try:
-        return subprocess.run([python, "-c", probe], capture_output=True, timeout=30).returncode == 0
+        return subprocess.run([python, "-c", probe], capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
+                              preexec_fn=become_command_user).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
