@@ -212,3 +212,15 @@ def test_symbol_forms_are_tolerated(ws: Workspace) -> None:
         assert [d["line"] for d in defs] == [16], form
     result = run_tool(ws, "find_definition", {"symbol": "a b+c"})
     assert not result.ok and "not a name" in result.output
+
+
+def test_source_listing_does_not_run_an_fsmonitor_planted_in_the_workspace(ws: Workspace, tmp_path: Path) -> None:
+    """find_references lists files with the server's git: a core.fsmonitor in .git/config ran with its identity."""
+    marker = tmp_path / "ran.txt"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\necho ran >> {marker}\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "config", "core.fsmonitor", str(hook)], cwd=ws.root, check=True)
+    files = treesitter.source_files(ws, ws.root)
+    assert any(p.name == "sample.py" for p in files)
+    assert not marker.exists()

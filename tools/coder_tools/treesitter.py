@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Iterator
 from tree_sitter import Node, Parser, Query, QueryCursor, Tree
 from tree_sitter_language_pack import get_language, get_parser
 
+from . import gitrun
 from .base import MAX_FILE_BYTES, ToolError, Workspace, is_binary
 
 QUERY_DIR = Path(__file__).parent / "queries"
@@ -225,13 +225,10 @@ def source_files(ws: Workspace, target: Path) -> list[Path]:
     """Supported source files at or under target: git's tracked + untracked-not-ignored list, else a walk."""
     if target.is_file():
         return [target]
-    try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z", "--", f":(literal){ws.rel(target)}"],
-            cwd=ws.root, capture_output=True, timeout=60, check=True,
-        )  # fmt: skip
-        names = [ws.root / n for n in proc.stdout.decode("utf-8", errors="surrogateescape").split("\0") if n]
-    except (OSError, subprocess.SubprocessError):
+    try:  # the server's own git: immune to config, hooks and fsmonitor planted in the workspace (gitrun)
+        out = gitrun.run(ws.root, "ls-files", "-co", "--exclude-standard", "-z", "--", f":(literal){ws.rel(target)}")
+        names = [ws.root / n for n in out.decode("utf-8", errors="surrogateescape").split("\0") if n]
+    except (OSError, gitrun.GitError):
         names = []
     if not names:  # not a git repo, or everything under target is ignored and was asked for by name
         for dirpath, dirnames, filenames in os.walk(target):
