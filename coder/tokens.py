@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence
 from urllib.parse import urlsplit
 
+from .models.scrub import scrub_text
 from .runtime.gguf_meta import read_metadata
 
 # Pre-tokenizer split patterns of GPT-2-style BPE tokenizers, by GGUF `tokenizer.ggml.pre`.
@@ -104,7 +105,8 @@ class GGUFTokenCounter:
         return self._tokenizer
 
     def count(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+        # Counted as the model gets it: undecodable bytes (surrogate code points) are U+FFFD in the request.
+        return len(self.tokenizer.encode(scrub_text(text), add_special_tokens=False).ids)
 
 
 class ServerTokenCounter:
@@ -118,7 +120,7 @@ class ServerTokenCounter:
         self.timeout = timeout
 
     def count(self, text: str) -> int:
-        request = urllib.request.Request(self.url, data=json.dumps({"content": text}).encode(),
+        request = urllib.request.Request(self.url, data=json.dumps({"content": scrub_text(text)}).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             return len(json.loads(response.read())["tokens"])

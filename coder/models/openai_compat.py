@@ -11,6 +11,7 @@ import openai
 
 from coder.models.base import Message, ModelDelta, ModelError, ModelReply, ToolCall, Usage
 from coder.models.config import ModelConfig
+from coder.models.scrub import scrub
 from coder.models.toolcall_parser import loads_lenient, parse_tool_calls
 
 __all__ = ["OpenAICompatModel"]
@@ -151,7 +152,9 @@ class OpenAICompatModel:
         tool_choice (its grammar then admits only those, and the prompt prefix it has cached stays the same); other
         servers, which may not know that tool_choice, get only the allowed tools."""
         sampling = self.config.sampling()
-        params: dict[str, Any] = {"model": self.name, "messages": [m.to_openai() for m in messages]}
+        # Where messages leave for the model: surrogateescape code points (bytes that are not UTF-8, kept exact by the
+        # tools) become U+FFFD here, in the request only, so the model never gets invalid UTF-8 (see coder.models.scrub)
+        params: dict[str, Any] = {"model": self.name, "messages": [scrub(m.to_openai()) for m in messages]}
         params.update({k: v for k, v in sampling.items() if k in _TOP_LEVEL})
         extra = {k: v for k, v in sampling.items() if k not in _TOP_LEVEL}
         if extra:
