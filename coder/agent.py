@@ -24,6 +24,7 @@ from .models.base import Message, Model, ModelError, ModelReply, ToolCall, Usage
 from .prompts import render
 from .repeats import RepeatTracker, may_change_workspace
 from .sandboxes.base import Sandbox, SandboxSession
+from .sandboxes.rpc import WorkspaceError
 from .task import Task
 from .trajectory import TrajectoryWriter, default_trajectory_dir
 
@@ -55,6 +56,7 @@ class _RunState:
     turn_tokens: int = 0
     snapshots: list[tuple[int, str, int]] = field(default_factory=list)  # (step, workspace snapshot, messages before)
     withheld: str | None = None  # a tool the model just repeated: not callable in its next reply
+    snapshot_failing: bool = False  # the last undo point could not be taken (the model has been told)
 
     def new_turn(self) -> None:
         """Reset what one turn decides; keep the session's totals, baseline and approvals."""
@@ -115,7 +117,7 @@ class Agent:
                     yield limit
                     raise _Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g})")
                 if cfg.agent.snapshots:
-                    state.snapshots.append((state.steps + 1, session.snapshot(), len(messages)))
+                    yield from self._snapshot(messages, session, state)
                 state.steps += 1
                 if tool_format == "native" and getattr(self.model, "sends_tools", True) is False:
                     tool_format = "text"  # the server refused native tools: describe them in the prompt instead
@@ -150,6 +152,21 @@ class Agent:
                         raise _Stop(*self._verdict(state))
         except _Stop as stop:
             state.status, state.message = stop.status, stop.message
+
+    @staticmethod
+    def _snapshot(messages: list[Message], session: SandboxSession, state: _RunState) -> Iterator[Event]:
+        """The undo point before a step. When the workspace cannot be recorded (out of space, memory or inodes), the
+        step has no undo point and the model is told once, so it can delete what its commands made."""
+        try:
+            state.snapshots.append((state.steps + 1, session.snapshot(), len(messages)))
+            state.snapshot_failing = False
+        except WorkspaceError as exc:
+            if not state.snapshot_failing:
+                state.snapshot_failing = True
+                note = (f"(The workspace could not be recorded before this step, so it cannot be undone: {exc}. "
+                        "Delete files your commands made that are not needed, or the final patch may fail too.)")
+                messages.append(Message("user", note))
+                yield HintGiven(state.steps + 1, f"workspace snapshot failed: {exc}")
 
     @staticmethod
     def _check_cancel(state: _RunState) -> None:

@@ -16,6 +16,7 @@ from .events import Event, FollowUpSent, RunStarted, StepUndone
 from .models.base import Message, ModelError
 from .patch_check import UnsafePatch, check_patch
 from .sandboxes.base import SandboxError, SandboxSession
+from .sandboxes.rpc import WorkspaceError
 from .task import Task
 from .trajectory import TrajectoryWriter
 
@@ -134,6 +135,8 @@ class AgentSession:
             state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
             yield agent._finished(state, "")
             return
+        except WorkspaceError as exc:  # the server is fine: the session stays open (undo, a follow-up)
+            state.status, state.message = "error", f"the patch could not be taken from the sandbox: {exc}"
         except SandboxError as exc:
             self._close_sandbox()
             state.status, state.message = "error", f"sandbox error: {exc}"
@@ -165,6 +168,8 @@ class AgentSession:
             state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
         except ModelError as exc:
             state.status, state.message = "error", f"model error: {exc}"
+        except WorkspaceError as exc:  # the server is fine: the session stays open (undo, a follow-up)
+            state.status, state.message = "error", f"the patch could not be taken from the sandbox: {exc}"
         except SandboxError as exc:
             self._close_sandbox()
             state.status, state.message = "error", f"sandbox error: {exc}"

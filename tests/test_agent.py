@@ -286,3 +286,22 @@ def test_text_tool_format_when_the_server_refuses_native_tools(buggy_repo: Path,
     assert model.tools_seen[0] == []  # no schemas through the API...
     system = model.calls[0][0].content
     assert "<tool_call>" in system and "edit_file" in system  # ...they are described in the prompt
+
+
+def test_a_workspace_that_cannot_be_recorded_is_told_to_the_model_and_the_run_goes_on(
+    buggy_repo: Path, tmp_path: Path
+) -> None:
+    """A failed snapshot (disk, memory or inodes ran out: here the git object store is gone) ended the whole run as a
+    sandbox error and lost the patch; the step now has no undo point, the model is told once, and the run goes on."""
+    hide = call("bash", "c1", command="mv .git/objects .git/objects-away")
+    probe = call("bash", "c2", command="true")
+    back = call("bash", "c3", command="mv .git/objects-away .git/objects")
+    steps = [reply("", hide), reply("", probe), reply("", back), reply("", FIX), reply("", call("submit", summary="fixed"))]
+    events, model, _ = run_agent(buggy_repo, steps, tmp_path)
+    model.assert_consumed()
+    hints = [h for h in of(events, HintGiven) if "snapshot failed" in h.reason]
+    assert len(hints) == 1 and hints[0].step == 2, of(events, HintGiven)  # told once, not at every failing step
+    assert "could not be recorded before this step" in last_observation(model, 1)
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and finished.status == "resolved", finished
+    assert "a + b" in finished.patch

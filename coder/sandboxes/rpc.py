@@ -74,6 +74,14 @@ class PipeReader(LineReader):
         return os.read(self._fd, 1 << 20)
 
 
+WORKSPACE_ERROR = -32000  # the tool server's code for a workspace operation that failed while the server is fine
+
+
+class WorkspaceError(SandboxError):
+    """A workspace operation (snapshot, restore, patch) failed: git was killed, the disk, memory or inodes ran out, or
+    the patch is too large. The tool server still answers; the session may go on."""
+
+
 class _Unreadable:
     """What the reader found on the stream instead of a JSON message (kept for the error message)."""
 
@@ -153,7 +161,8 @@ class JsonRpcClient:
                                  f"{req_id} ('{method}'), got {json.dumps(message)[:120]}")
             if "error" in message:
                 err = message["error"] if isinstance(message["error"], dict) else {"message": message["error"]}
-                raise SandboxError(f"tool server error {err.get('code')}: {err.get('message')}")
+                kind = WorkspaceError if err.get("code") == WORKSPACE_ERROR else SandboxError
+                raise kind(f"tool server error {err.get('code')}: {err.get('message')}")
             return message["result"]
 
     def _check_nothing_unasked(self) -> None:
@@ -202,7 +211,7 @@ class ToolServerCalls:
         try:
             answer = self._rpc.request("patch", {}, timeout=120)
         except MessageTooLong as exc:
-            raise SandboxError(f"the patch is over {exc.limit / 2**20:.0f} MiB ({exc.size / 2**20:.0f} MiB as sent), "
+            raise WorkspaceError(f"the patch is over {exc.limit / 2**20:.0f} MiB ({exc.size / 2**20:.0f} MiB as sent), "
                                "too large to review: it was not taken out of the sandbox") from exc
         return str(result_field(answer, "patch", str))
 
