@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any, Iterator
 
-import pytest
-
-TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    (tmp_path / "a.py").write_text("print('x')\n")
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "coder_tools.server"], cwd=tmp_path, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(TOOLS_DIR), "HOME": str(tmp_path)})
-    yield proc
-    proc.kill()
-    proc.communicate()
-
-
-def rpc(proc: subprocess.Popen[str], method: str, params: dict[str, Any] | None = None, rid: int = 1) -> dict[str, Any]:
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params or {}}) + "\n")
-    proc.stdin.flush()
-    return json.loads(proc.stdout.readline())
+from test_server import rpc, server  # noqa: F401 - the server fixture: a real subprocess over stdin/stdout
 
 
 def test_initialize_is_accepted_once(server: subprocess.Popen[str], tmp_path: Path) -> None:
