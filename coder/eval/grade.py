@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..patch_check import UnsafePatch, check_patch
 from ..sandboxes.base import Sandbox, WorkspaceOptions
 from .results import GradeResult
 from .tasks import EvalTask
@@ -70,7 +71,21 @@ def selectors(task: EvalTask, repo: Path) -> list[str]:
 
 
 def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | None:
-    """DEST: a clone of the checkout with PATCH applied and the tests restored; None, or why the patch failed."""
+    """DEST: a clone of the checkout with PATCH applied and the tests restored; None, or why the patch failed.
+
+    Both patches pass the shared check (coder.patch_check) before anything is cloned or applied: `git apply` on this
+    host takes `copy from /etc/passwd` or `../..` at its word. The run's patch came out of the sandbox (refused: the
+    run is not resolved, and says why); a task's test_patch that fails it is the task's fault (GradingError)."""
+    try:
+        if patch.strip():
+            check_patch(patch)
+    except UnsafePatch as exc:
+        return f"the patch was refused: {exc}"
+    try:
+        if task.test_patch.strip():
+            check_patch(task.test_patch)
+    except UnsafePatch as exc:
+        raise GradingError(f"the task's test_patch was refused: {exc}") from exc
     proc = _git(checkout.parent, "clone", "--quiet", "--no-hardlinks", str(checkout), str(dest))
     if proc.returncode != 0:
         raise GradingError(f"could not clone the checkout for grading: {proc.stderr.strip()[-300:]}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..patch_check import UnsafePatch, check_patch
 from ..sandboxes.base import Sandbox, SandboxError, SandboxSession, WorkspaceOptions
 from .endpoint import Endpoint
 from .harness import Attempt, RunLimits, StepCallback
@@ -81,6 +82,19 @@ class SandboxEnvironment:
 
 def _sh_quote(value: str) -> str:
     return "'" + str(value).replace("'", "'\"'\"'") + "'"
+
+
+def _checked(patch: str) -> tuple[str, str | None]:
+    """(PATCH, None) when it passes the shared check, else ('', why): a patch from the sandbox that names paths
+    outside the repository (`copy from /etc/passwd`) never leaves the harness, so neither the grader nor the
+    predictions file gets it; the run stays unresolved and its message says why."""
+    if not patch.strip():
+        return patch, None
+    try:
+        check_patch(patch)
+    except UnsafePatch as exc:
+        return "", f"the patch was refused: {exc}"
+    return patch, None
 
 
 def load_config(name: str) -> dict[str, Any]:
@@ -170,11 +184,12 @@ class MiniSweAgentHarness:
                 if type(exc).__name__ not in _STATUS:
                     error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             patch = "" if error is not None and error.startswith("sandbox error") else session.patch()
+        patch, refused = _checked(patch)
         prompt, completion, cached = usage_of(agent.messages)
         malformed = sum(1 for m in agent.messages if (m.get("extra") or {}).get("interrupt_type") == "FormatError")
         exit_status = str(info.get("exit_status", ""))
         status = "error" if error else _STATUS.get(exit_status, "error")
         if status == "error" and error is None:
             error = f"mini-swe-agent ended with {exit_status or 'no exit status'}"
-        return Attempt(status, error or exit_status, patch, agent.n_calls, prompt, completion, cached, malformed,
-                       str(trajectory), error)
+        return Attempt(status, error or refused or exit_status, patch, agent.n_calls, prompt, completion, cached,
+                       malformed, str(trajectory), error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -13,7 +13,19 @@ Key = tuple[str, str, int]
 RESULTS_FILE = "results.jsonl"
 
 
-class GradeResult(BaseModel):
+class _Lossless(BaseModel):
+    """A model whose JSON keeps every string exactly: non-ASCII as \\u escapes, lone surrogates included."""
+
+    def model_dump_json(self, *, indent: int | None = None, **kwargs: Any) -> str:  # type: ignore[override]
+        """Like pydantic's, but a patch's undecodable bytes (surrogateescape code points, which have no UTF-8 form and
+        make pydantic's serialiser raise) are written as \\udcXX escapes, which json.loads turns back into them."""
+        kwargs.pop("ensure_ascii", None)  # always escaped: that is what makes it lossless
+        separators = (",", ":") if indent is None else None
+        return json.dumps(self.model_dump(mode="json", **kwargs), indent=indent, separators=separators,
+                          ensure_ascii=True)
+
+
+class GradeResult(_Lossless):
     """What the grader saw in a fresh sandbox after applying the patch."""
 
     model_config = ConfigDict(extra="ignore")
@@ -25,7 +37,7 @@ class GradeResult(BaseModel):
     error: str | None = None
 
 
-class RunRecord(BaseModel):
+class RunRecord(_Lossless):
     """One task run by one configuration (harness + model), graded."""
 
     model_config = ConfigDict(extra="ignore")

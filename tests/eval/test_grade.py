@@ -88,3 +88,30 @@ def test_selectors_run_only_the_tests_files_or_packages_named(tmp_path: Path) ->
     assert selectors(unittest_ids, tmp_path) == []  # no file part: the whole suite runs
     missing = EvalTask("m", "python", "x", ("tests/test_new.py::test_x",))
     assert selectors(missing, tmp_path) == []
+
+
+LEAK = "diff --git a/etc/passwd b/leak.txt\nsimilarity index 100%\ncopy from /etc/passwd\ncopy to leak.txt\n"
+
+
+def test_a_patch_copying_a_host_file_is_refused_not_applied(pager: tuple[EvalTask, Path], tmp_path: Path) -> None:
+    """`git apply` would read /etc/passwd on the grading host into leak.txt: the shared check refuses it first."""
+    t, checkout = pager
+    problem = prepare(t, checkout, LEAK, tmp_path / "g")
+    assert problem is not None and problem.startswith("the patch was refused:") and "/etc/passwd" in problem
+    assert not (tmp_path / "g" / "leak.txt").exists() and not (checkout / "leak.txt").exists()
+
+    result = grade_patch(t, checkout, LEAK, LocalSandbox(), 60)
+    assert not result.resolved and not result.patch_applied
+    assert (result.error or "").startswith("the patch was refused:") and not result.fail_to_pass
+
+
+def test_a_task_test_patch_with_unsafe_paths_is_a_grading_error(pager: tuple[EvalTask, Path], tmp_path: Path) -> None:
+    """The task's own test_patch passes the same check (its paths are also unlinked before it is applied)."""
+    from dataclasses import replace
+
+    from coder.eval.grade import GradingError
+
+    t, checkout = pager
+    with pytest.raises(GradingError, match="test_patch was refused"):
+        prepare(replace(t, test_patch=LEAK), checkout, "", tmp_path / "g")
+    assert not (tmp_path / "g" / "leak.txt").exists()
