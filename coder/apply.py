@@ -69,7 +69,7 @@ def _checked(patch: str, host: HostGit, tree: str | None) -> list[FileChange]:
         modes = _host_modes(host, tree, [c.old for c in changes if c.old is not None])
         check_against_host(changes, modes.get)
     except UnsafePatch as exc:
-        raise ApplyError(f"the patch was refused: {exc}") from exc
+        raise ApplyError(exc.refusal()) from exc
     return changes
 
 

@@ -21,6 +21,12 @@ NameCheck = Callable[[bytes, str], None]  # called with each path as soon as it 
 class UnsafePatch(ValueError):
     """The patch may not be shown or applied; the message says why in one line."""
 
+    PREFIX = "the patch was refused: "
+
+    def refusal(self) -> str:
+        """The one line a run or a delivery reports: 'the patch was refused: WHY'."""
+        return self.PREFIX + str(self)
+
 
 @dataclass(frozen=True)
 class FileChange:

@@ -162,7 +162,7 @@ class AgentSession:
                 yield from agent._final_tests(session, state)
             patch = self.patch()
         except UnsafePatch as exc:  # never shown, never applied; the run says why in one line
-            state.status, state.message = "error", f"the patch was refused: {exc}"
+            state.status, state.message = "error", exc.refusal()
         except KeyboardInterrupt:
             self._close_sandbox()
             state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"

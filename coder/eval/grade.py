@@ -80,7 +80,7 @@ def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | Non
         if patch.strip():
             check_patch(patch)
     except UnsafePatch as exc:
-        return f"the patch was refused: {exc}"
+        return exc.refusal()
     try:
         if task.test_patch.strip():
             check_patch(task.test_patch)

@@ -12,6 +12,7 @@ from ..agent import Agent
 from ..config import Config
 from ..events import (EVENT_TYPES, Event, ModelReplied, RunFinished, ToolCallRejected)
 from ..models.base import Model
+from ..patch_check import UnsafePatch
 from ..sandboxes.base import Sandbox
 from ..task import Task
 from .endpoint import Endpoint
@@ -104,7 +105,9 @@ class CoderHarness:
                 close()
         final = tally.final
         assert final is not None, "the agent always ends with run_finished"
-        error = final.message if final.status in ("error", "interrupted") else None
+        # A refused patch is the model's doing (an unresolved run), not an infrastructure failure to retry.
+        refused = final.message.startswith(UnsafePatch.PREFIX)
+        error = final.message if final.status in ("error", "interrupted") and not refused else None
         return Attempt(final.status, final.message, final.patch, final.steps, final.prompt_tokens,
                        final.completion_tokens, final.cached_tokens, tally.malformed,
                        str(agent.trajectory_path) if agent.trajectory_path else None, error)

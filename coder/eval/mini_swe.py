@@ -93,7 +93,7 @@ def _checked(patch: str) -> tuple[str, str | None]:
     try:
         check_patch(patch)
     except UnsafePatch as exc:
-        return "", f"the patch was refused: {exc}"
+        return "", exc.refusal()
     return patch, None
 
 

@@ -128,3 +128,16 @@ def test_plot_is_a_png_with_a_curve_per_configuration(make_plan: Callable[..., E
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (900, 540)
     assert "![resolved tasks vs wall time](plot.png)" in written["summary"].read_text()
+
+
+def test_a_refused_patch_is_an_unresolved_run_not_an_infrastructure_error(make_plan: Callable[..., EvalPlan]) -> None:
+    """A model whose patch the patch check refuses (a link to a host file) did badly: that is not retried on resume."""
+    def links_a_host_file(t: object, run: int) -> list[object]:
+        submit = reply("", call("submit", "s1", summary="x"))
+        return [reply("", call("bash", "l1", command="ln -s /etc/passwd leak")), submit, submit]  # pushed back once
+
+    plan = make_plan([task(CSV)], model_factory=scripted_factory({CSV: links_a_host_file}))
+    outcome = Evaluation(plan, RecordingDisplay()).run()
+    [record] = outcome.records
+    assert record.resolved is False and record.error is None, record
+    assert record.message.startswith("the patch was refused"), record.message
