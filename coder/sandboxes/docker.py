@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import secrets
 import socket
-import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
