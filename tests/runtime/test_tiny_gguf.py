@@ -73,4 +73,4 @@ def test_generates_garbage_fast(tiny_llama: Any) -> None:
     out = tiny_llama.create_completion(prompt, max_tokens=200, temperature=1.0, seed=1, logit_bias=eog)
     rate = out["usage"]["completion_tokens"] / (time.perf_counter() - began)
     assert out["usage"]["completion_tokens"] == 200 and out["choices"][0]["text"].strip()
-    assert rate > 100, f"{rate:.0f} tokens/s"
+    assert rate > 40, f"{rate:.0f} tokens/s"  # ~84/s on an AVX2-only 2-core CPU, ~150/s with AVX-512
