@@ -87,6 +87,50 @@ def test_every_flag_the_action_passes_is_accepted(action: dict[str, Any]) -> Non
     assert seen == {"decide", "agent", "publish"}
 
 
+def _steps_running(action: dict[str, Any], pattern: str) -> list[int]:
+    return [i for i, step in enumerate(action["runs"]["steps"]) if re.search(pattern, step.get("run", ""))]
+
+
+def test_agent_job_builds_the_environment_image_in_its_own_step_before_the_run(action: dict[str, Any]) -> None:
+    """The repository's install (its code, with network) runs in a visible step of its own, after the sandbox image
+    and before the agent, holding no token and no model secret; the agent step never builds."""
+    steps = action["runs"]["steps"]
+    [sandbox] = _steps_running(action, r"coder sandbox build")
+    [env] = _steps_running(action, r"coder env build")
+    agent = next(i for i, s in enumerate(steps) if s.get("id") == "agent")
+    assert sandbox < env < agent
+    step = steps[env]
+    assert "environment image" in step["name"]
+    assert step["if"] == steps[sandbox]["if"]  # agent mode, the event asks for a fix, the docker sandbox
+    assert "inputs.sandbox == 'docker'" in step["if"] and "steps.decide.outputs.run == 'true'" in step["if"]
+    assert set(step.get("env", {})) == {"CODER_SANDBOX__SETUP"}
+    assert step["env"]["CODER_SANDBOX__SETUP"] == "${{ inputs.setup }}"
+    text = yaml.safe_dump(step)
+    assert not re.search(r"token|api-key|API_KEY|secrets\.", text, re.IGNORECASE), text
+    assert "coder env build" not in steps[agent]["run"] and "coder sandbox build" not in steps[agent]["run"]
+
+
+def test_every_coder_command_the_action_runs_is_accepted() -> None:
+    """`coder sandbox build`, `coder env build|show`, `coder models pull`: subcommands and flags the CLI accepts."""
+    from coder import env_cli
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "env" not in sub.choices:  # wired into coder.cli by its owner; checked here on the module's own parser
+        env_cli.add_parser(sub)
+    seen = set()
+    for line in ACTION.read_text().splitlines():
+        match = re.search(r"^\s*(?:run: )?coder (\w+) (\w+)(.*)$", line)
+        if not match:
+            continue
+        command, action_name, rest = match.groups()
+        seen.add(f"{command} {action_name}")
+        accepted = {o for a in _subcommand(parser, command, action_name)._actions for o in a.option_strings}
+        flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", rest))
+        assert flags <= accepted, (command, action_name, flags - accepted)
+    assert {"sandbox build", "env build", "env show", "models pull"} <= seen
+
+
 def test_jobs_are_split_by_privilege(workflow: dict[str, Any]) -> None:
     assert workflow["permissions"] == {}
     agent, publish = workflow["jobs"]["agent"], workflow["jobs"]["publish"]
