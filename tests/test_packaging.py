@@ -1,4 +1,5 @@
-"""The wheel carries coder/, coder_tools/ (with its .scm queries), prompts/ and sandbox/, and the `coder` script."""
+"""The wheel carries coder/, coder_tools/ (with its .scm queries), prompts/, sandbox/, the demo's example project and
+the `coder` script."""
 
 from __future__ import annotations
 
@@ -74,6 +75,17 @@ def test_wheel_contains_prompts_and_sandbox(names: set[str]) -> None:
             assert f"coder/_data/sandbox/{item}" in names
 
 
+def test_wheel_contains_the_demo_example(names: set[str]) -> None:
+    """`coder demo` copies examples/calculator: every file of it ships, and no bytecode or test cache with it."""
+    example = ROOT / "examples" / "calculator"
+    files = [f for f in source_files(example, "*") if (example / f).is_file() and ".pytest_cache" not in f]
+    assert "calculator.py" in files and "ISSUE.md" in files and "tests/test_calculator.py" in files
+    for item in files:
+        assert f"coder/_data/examples/calculator/{item}" in names
+    assert not any(n.startswith("coder/_data/examples/") and ("__pycache__" in n or n.endswith(".pyc")) for n in names)
+    assert "coder/_data/examples/coder-workflow.yml" not in names
+
+
 def test_wheel_leaves_out_tests_and_bench(names: set[str]) -> None:
     assert not any(name.startswith(("tests/", "bench/", "tasks/")) for name in names)
 
@@ -92,14 +104,16 @@ def test_installed_wheel_resolves_its_own_resources(wheel: Path, tmp_path: Path)
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
     code = ("from coder.resources import resource_dir, tools_path; import coder_tools.registry; "
-            "print(resource_dir('prompts')); print(resource_dir('sandbox')); print(tools_path())")
+            "print(resource_dir('prompts')); print(resource_dir('sandbox')); print(tools_path()); "
+            "from coder.demo import example_dir; print(example_dir())")
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
                           check=True)
-    prompts, sandbox, tools = proc.stdout.splitlines()
+    prompts, sandbox, tools, example = proc.stdout.splitlines()
     assert Path(prompts) == site / "coder" / "_data" / "prompts"
     assert Path(sandbox) == site / "coder" / "_data" / "sandbox"
     assert Path(tools) == site
+    assert Path(example) == site / "coder" / "_data" / "examples" / "calculator"
 
 
 def test_checkout_resolves_resources() -> None:
@@ -110,6 +124,9 @@ def test_checkout_resolves_resources() -> None:
     assert (resource_dir("prompts") / "system.j2").is_file()
     assert resource_dir("sandbox") == ROOT / "sandbox"
     assert tools_path() == ROOT / "tools"
+    from coder.demo import example_dir
+
+    assert example_dir() == ROOT / "examples" / "calculator"
 
 
 def test_unknown_resource() -> None:
