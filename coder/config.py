@@ -50,6 +50,10 @@ class SandboxConfig(Section):
     image: str | None = Field(None, description="Sandbox image; default: the tag `coder sandbox build` makes.")
     base_image: str = Field("python:3.11-slim", description="Base of the sandbox image (needs python3.11 and venv).")
     setup: str | None = Field(None, description="Per-repo setup command run at build time with network, cached.")
+    environment: Literal["auto", "none"] = Field(
+        "auto", description="auto: detect the repo's languages and dependencies and run on a cached environment image "
+        "built from them (toolchain, dependencies, test runner; see docs/environments.md); none: the sandbox image as "
+        "it is (plus sandbox.setup when set).")
     memory: str = Field("2g", description="Memory for the container's processes (swap included); the tmpfs sizes are added on top.")
     cpus: float = Field(2.0, gt=0, description="Container CPU limit.")
     pids: int = Field(512, ge=16, description="Container process limit.")
@@ -201,6 +205,8 @@ GUARDED: dict[str, Guard] = {
     "sandbox.image": _default_only("the sandbox image (one coder built)"),
     "sandbox.base_image": _default_only("the base of the sandbox image"),
     "sandbox.setup": _default_only("isolation (the setup command runs as root with network access)"),
+    "sandbox.environment": _ranked("none", "auto", loosens="isolation (auto runs the repo's install steps with "
+                                   "network access at build time)"),
     "sandbox.memory": _at_most(_size, LIMITS),
     "sandbox.workspace_size": _at_most(_size, LIMITS),
     "sandbox.cpus": _at_most(float, LIMITS),

@@ -95,19 +95,33 @@ def prune_leftovers(client: Any, progress: Callable[[str], None] = lambda _: Non
 
 def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
                    progress: Callable[[str], None] = lambda _: None) -> Sandbox:
-    """A DockerSandbox for the configured image, or SandboxError saying what is missing."""
-    from pathlib import Path
+    """A DockerSandbox for the configured image, or SandboxError saying what is missing.
 
+    With a repo and sandbox.environment = "auto", the sandbox runs on the repo's environment image (detected, built
+    on first use, cached); a build that fails raises ConfigError (never a silent fallback to the local sandbox)."""
     from .sandboxes.docker import DockerLimits, DockerSandbox, docker_client
     from .sandboxes.docker_image import ensure_setup_image
 
     client = docker_client()
     prune_leftovers(client, progress)
     image = built_sandbox_image(client, config)
-    if config.setup and isinstance(repo_for_setup, Path):
+    env: dict[str, str] = {}
+    if isinstance(repo_for_setup, Path) and config.environment == "auto":
+        from .envs import EnvBuildError, describe, detect_environment, ensure_env_image
+
+        spec = detect_environment(repo_for_setup, config.setup)
+        progress(describe(spec))
+        for note in spec.notes:
+            progress(f"  {note}")
+        try:
+            built = ensure_env_image(client, repo_for_setup, spec, image, progress)
+        except EnvBuildError as exc:
+            raise ConfigError(str(exc)) from exc
+        image, env = built.tag, built.env
+    elif config.setup and isinstance(repo_for_setup, Path):
         image = ensure_setup_image(client, repo_for_setup, config.setup, image, progress)
     limits = DockerLimits(memory=config.memory, cpus=config.cpus, pids=config.pids, workspace_size=config.workspace_size)
-    return DockerSandbox(image=image, limits=limits, client=client)
+    return DockerSandbox(image=image, limits=limits, client=client, env=env)
 
 
 def choose_sandbox(config: SandboxConfig, repo: object = None,

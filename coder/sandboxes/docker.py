@@ -40,6 +40,15 @@ CONTAINER_ENV = {
     "PYTHONUNBUFFERED": "1",
     "TMPDIR": "/tmp",
 }
+# Variables an environment image may not change: where commands keep their files, and the dynamic loader's.
+FIXED_ENV = ("HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "LD_PRELOAD", "LD_LIBRARY_PATH")
+
+
+def command_env(extra: dict[str, str] | None) -> dict[str, str]:
+    """An environment image's runtime variables (PATH with its venv first, GOFLAGS...) for the commands and tests,
+    without FIXED_ENV. They are merged over CONTAINER_ENV by the tool server for each command it starts, never for
+    the tool server itself: a dependency's executable named `git` in the venv's bin must not run as the server."""
+    return {k: v for k, v in (extra or {}).items() if k not in FIXED_ENV and (k != "PATH" or v)}
 
 
 @dataclass(frozen=True)
@@ -154,8 +163,10 @@ class DockerSession(ToolServerCalls):
 
     name = "docker"
 
-    def __init__(self, client: Any, image: str, repo: Path, options: WorkspaceOptions, limits: DockerLimits) -> None:
+    def __init__(self, client: Any, image: str, repo: Path, options: WorkspaceOptions, limits: DockerLimits,
+                 env: dict[str, str] | None = None) -> None:
         self.client = client
+        self.env = command_env(env)
         self.options = options
         self.container: Any = None
         self._sock: Any = None
@@ -194,7 +205,9 @@ class DockerSession(ToolServerCalls):
         self._copy_in(tar)
         self._reader = _FrameReader(self._sock)
         self._rpc = JsonRpcClient(_SocketWriter(self._sock), self._reader, self._describe_failure)  # type: ignore[arg-type]
-        opts = {**asdict(self.options), "python": self.options.python or "python3", "kill_strays": True}
+        venv = self.env.get("VIRTUAL_ENV")
+        python = self.options.python or (f"{venv}/bin/python3" if venv else "python3")
+        opts = {**asdict(self.options), "python": python, "env": {**self.env, **self.options.env}, "kill_strays": True}
         init = self._rpc.request("initialize", {"root": "/workspace", "options": opts}, timeout=60)
         self.base: str = result_field(init, "base", str)
         self.tool_schemas: list[dict[str, Any]] = result_field(init, "tools", list)
@@ -261,10 +274,12 @@ class DockerSandbox:
 
     name = "docker"
 
-    def __init__(self, image: str | None = None, limits: DockerLimits | None = None, client: Any = None) -> None:
+    def __init__(self, image: str | None = None, limits: DockerLimits | None = None, client: Any = None,
+                 env: dict[str, str] | None = None) -> None:
         self.image = image or image_tag()
         self.limits = limits or DockerLimits()
         self._client = client
+        self.env = dict(env or {})  # the environment image's runtime variables (EnvImage.env)
 
     @property
     def client(self) -> Any:
@@ -273,7 +288,7 @@ class DockerSandbox:
         return self._client
 
     def open(self, repo: Path, options: WorkspaceOptions) -> DockerSession:
-        return DockerSession(self.client, self.image, repo, options, self.limits)
+        return DockerSession(self.client, self.image, repo, options, self.limits, self.env)
 
 
 def prune(client: Any, everything: bool = False) -> tuple[int, int]:

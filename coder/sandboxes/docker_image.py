@@ -31,7 +31,7 @@ DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt
 _PULL_FAILURES = ("pull access denied", "dial tcp", "no such host", "failed to resolve", "manifest unknown",
                   "tls handshake", "i/o timeout", "connection refused", "not found: manifest", "repository does not exist")
 
-SETUP_FORMAT = "2"  # bump when the way setup images are made changes, so old ones are not reused
+SETUP_FORMAT = "3"  # bump when the way setup images are made changes, so old ones are not reused
 
 Progress = Callable[[str], None]
 
@@ -141,11 +141,19 @@ def repo_tar(repo: Path) -> bytes:
 
 
 HOST_CA_PATH = "/tmp/coder-host-ca.crt"
-_HOST_CA_CANDIDATES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+HOST_CA_CANDIDATES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+_HOST_CA_CANDIDATES = HOST_CA_CANDIDATES
+CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
+                "GIT_SSL_CAINFO")
+# Build containers run root steps with only what apt/dpkg and chown need (measured: apt-get update fails without
+# DAC_OVERRIDE, apt drops to the _apt user with SETUID/SETGID, dpkg sets owners with CHOWN/FOWNER). Steps that run
+# repository code run as uid 1000, which holds no capabilities at all; no-new-privileges stops setuid binaries.
+ROOT_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
+BUILD_LABEL = "org.coder.build"
 
 
 def _host_ca_bundle() -> bytes | None:
-    for candidate in _HOST_CA_CANDIDATES:
+    for candidate in HOST_CA_CANDIDATES:
         path = Path(candidate)
         if path.is_file():
             return path.read_bytes()
@@ -161,9 +169,62 @@ def _single_file_tar(name: str, data: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def create_build_container(client: Any, image: str, purpose: str, network: str = "bridge",
+                           volumes: dict[str, dict[str, str]] | None = None) -> Any:
+    """A stopped container for building an image: root with ROOT_CAPABILITIES only, no-new-privileges, labelled
+    so `coder sandbox prune` (and the next run) can remove it if this process dies. Build variables are given
+    per step (exec_stream), never to the container, so none of them ends up in the committed image."""
+    return client.containers.create(
+        image, command=["sleep", "infinity"], user="root", working_dir="/workspace", init=True,
+        cap_drop=["ALL"], cap_add=ROOT_CAPABILITIES, security_opt=["no-new-privileges"], network_mode=network,
+        volumes=volumes or {}, labels={LABEL: "1", BUILD_LABEL: purpose, **owner_labels()})
+
+
+def exec_stream(client: Any, container: Any, script: str, user: str, env: dict[str, str],
+                progress: Progress, keep: int = 40) -> tuple[int, str]:
+    """Run SCRIPT with sh in CONTAINER as USER, each output line to PROGRESS; (exit code, last KEEP lines)."""
+    exec_id = client.api.exec_create(container.id, ["sh", "-c", script], user=user, environment=env,
+                                     workdir="/workspace", stdout=True, stderr=True)["Id"]
+    tail: list[str] = []
+    pending = b""
+    for chunk in client.api.exec_start(exec_id, stream=True, demux=False):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace").rstrip("\r")
+            tail = (tail + [line])[-keep:]
+            if line.strip():
+                progress(line)
+    if pending.strip():
+        tail = (tail + [pending.decode(errors="replace")])[-keep:]
+        progress(tail[-1])
+    code = client.api.exec_inspect(exec_id).get("ExitCode")
+    return (code if code is not None else -1), "\n".join(tail)
+
+
+def put_repo(container: Any, repo: Path, ca_bundle: bytes | None) -> None:
+    """The repo into /workspace (owned by uid 1000), its file list (finish_prepared removes those again) and the
+    host CA bundle at HOST_CA_PATH."""
+    container.put_archive("/workspace", repo_tar(repo))
+    listing = b"\0".join(os.fsencode(f) for f in repo_files(repo)) + b"\0"
+    container.put_archive("/", _single_file_tar("tmp/coder-repo-files", listing))
+    if ca_bundle is not None:
+        container.put_archive("/", _single_file_tar(HOST_CA_PATH.lstrip("/"), ca_bundle))
+
+
+# Only what setup produced is kept (node_modules, build output...); the repo's own files always come fresh from the
+# host at run time, so a file deleted since the build cannot come back.
+FINISH_PREPARED = ("cp -a /workspace/. /opt/coder/prepared/ && cd /opt/coder/prepared && "
+                   "xargs -0 rm -f -- < /tmp/coder-repo-files && chown -R 1000:1000 /opt/coder/prepared && "
+                   f"rm -rf {HOST_CA_PATH} /tmp/coder-repo-files /tmp/* /home/coder/.cache /root/.cache")
+
+
 def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
                        progress: Progress = lambda _: None) -> str:
-    """An image with the repo's setup command already run (with network), cached by setup_key()."""
+    """An image with the repo's setup command already run as root (with network), cached by setup_key().
+
+    The command is the user's own (sandbox.setup from their config; repo files cannot set it), so it runs as root,
+    but with only ROOT_CAPABILITIES and no-new-privileges."""
     import docker
 
     base_id = client.images.get(image).id
@@ -177,30 +238,20 @@ def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
     env = {"PIP_BREAK_SYSTEM_PACKAGES": "1", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
     host_ca = _host_ca_bundle()
     if host_ca is not None:  # corporate proxies and private mirrors: trust what the host trusts, during setup only
-        env.update({name: HOST_CA_PATH for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE",
-                                                   "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO")})
-    container = client.containers.create(
-        image, command=["sleep", "infinity"], user="root", working_dir="/workspace", init=True,
-        labels={LABEL: "1", **owner_labels()}, environment=env)
+        env.update({name: HOST_CA_PATH for name in CA_VARIABLES})
+    container = create_build_container(client, image, "setup")
     try:
-        container.put_archive("/workspace", repo_tar(repo))
-        # Only what setup produced is kept (node_modules, build output...); the repo's own files always come fresh
-        # from the host at run time, so a file deleted since the build cannot come back.
-        listing = b"\0".join(os.fsencode(f) for f in repo_files(repo)) + b"\0"
-        container.put_archive("/", _single_file_tar("tmp/coder-repo-files", listing))
-        if host_ca is not None:
-            container.put_archive("/", _single_file_tar(HOST_CA_PATH.lstrip("/"), host_ca))
+        put_repo(container, repo, host_ca)
         container.start()
-        script = (f"cd /workspace && ({setup_command}) && cp -a /workspace/. /opt/coder/prepared/ && "
-                  "cd /opt/coder/prepared && xargs -0 rm -f -- < /tmp/coder-repo-files && "
-                  f"chown -R 1000:1000 /opt/coder/prepared && rm -f {HOST_CA_PATH} /tmp/coder-repo-files")
-        result = container.exec_run(["sh", "-c", script], user="root", stream=False, demux=False)
-        output = (result.output or b"").decode(errors="replace")
+        code, output = exec_stream(client, container, f"cd /workspace && ({setup_command})", "root", env,
+                                   lambda _: None)
         for line in output.splitlines()[-20:]:
             progress(line)
-        if result.exit_code != 0:
-            raise ImageBuildError(f"the setup command `{setup_command}` failed (exit {result.exit_code}):\n"
-                                  f"{output[-2000:]}")
+        if code != 0:
+            raise ImageBuildError(f"the setup command `{setup_command}` failed (exit {code}):\n{output[-2000:]}")
+        code, output = exec_stream(client, container, FINISH_PREPARED, "root", {}, progress)
+        if code != 0:
+            raise ImageBuildError(f"keeping the setup's output failed (exit {code}):\n{output[-2000:]}")
         container.stop(timeout=1)
         container.commit(repository=SETUP_REPO, tag=tag.split(":", 1)[1],
                          changes=["USER coder", "WORKDIR /workspace", f"LABEL {LABEL}=1"])
