@@ -12,6 +12,7 @@ from coder_tools.base import WorkspaceOptions
 
 from . import conversation as conv
 from .agent import _RunState
+from .envs.preflight import judge
 from .events import Event, FollowUpSent, RunStarted, StepUndone
 from .models.base import Message, ModelError
 from .patch_check import UnsafePatch, check_patch
@@ -63,7 +64,10 @@ class AgentSession:
         self.state.cancel.set()
 
     def start(self) -> Iterator[Event]:
-        """Open the sandbox, run the baseline tests and work on the task until the turn ends."""
+        """Open the sandbox, run the baseline tests and work on the task until the turn ends.
+
+        When the baseline shows the tests cannot run here (no runner, no tests, a missing package or program), the
+        run ends with status "error" and a message that starts with envs.preflight.PREFIX, before any model call."""
         with self._turn():
             yield from self._record(self._start())
 
@@ -128,6 +132,12 @@ class AgentSession:
                     state.baseline = dict(result.data.get("tests", {}))
                     baseline_line = conv.test_summary(result.data)
                     yield agent._tests_event("baseline", result.data)
+                problem = judge(result, self.task.repo.resolve())
+                if problem is not None:  # stop before the first model call, naming the fix
+                    self._close_sandbox()
+                    state.status, state.message = "error", problem.message
+                    yield agent._finished(state, "")
+                    return
             state.needs_change = bool(self.task.issue) or bool(conv.failing_ids(state.baseline))
             self.messages = conv.opening_messages(self.task, cfg, agent.schemas, baseline_line)
         except KeyboardInterrupt:

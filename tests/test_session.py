@@ -10,8 +10,9 @@ import pytest
 
 from coder.agent import Agent
 from coder.config import Config
-from coder.events import (ApprovalDecided, ApprovalRequested, FollowUpSent, RunFinished, StepUndone, ToolFinished,
-                          ToolStarted)
+from coder.envs.preflight import PREFIX
+from coder.events import (ApprovalDecided, ApprovalRequested, FollowUpSent, RunFinished, StepUndone, TestsRan,
+                          ToolFinished, ToolStarted)
 from coder.models.base import Message, ModelReply
 from coder.sandboxes.base import Sandbox, SandboxError
 from coder.session import AgentSession, SessionBusy
@@ -168,3 +169,73 @@ def test_approval_no_then_always(buggy_repo: Path, sandbox: Sandbox, tmp_path: P
     patch = events[-1].patch
     assert "one.txt" not in patch and "two.txt" in patch and "three.txt" in patch
     assert ".github/workflows/ci.yml" not in patch
+
+
+# ---------------------------------------------------------------- preflight: tests that cannot run stop the run early
+
+def _preflight_stops(events: list[Any]) -> RunFinished:
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.status == "error", final
+    assert final.message.startswith(PREFIX) and final.steps == 0 and final.prompt_tokens == 0
+    assert not any(isinstance(e, ToolStarted) for e in events)
+    return final
+
+
+def test_a_missing_third_party_package_stops_before_the_first_model_call(make_repo: Any, sandbox: Sandbox,
+                                                                         sandbox_kind: str, tmp_path: Path) -> None:
+    repo = make_repo({"calc.py": "import notinstalledpkg_zz\n\n\ndef add(a, b):\n    return a - b\n",
+                      "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"})
+    session, model = open_session(repo, sandbox, [], tmp_path)  # ScriptedModel([]) raises if it is ever called
+    with session:
+        events = list(session.start())
+        assert not session.alive  # the sandbox is gone; a new task starts a fresh one
+    final = _preflight_stops(events)
+    assert "notinstalledpkg_zz" in final.message and "agent.baseline_tests = false" in final.message
+    assert model.calls == []
+    assert any(isinstance(e, TestsRan) and e.phase == "baseline" for e in events)  # the user sees what ran
+    assert sandbox_leftovers(sandbox_kind) == []
+
+
+def test_pytest_is_not_installed_never_reaches_the_model(make_repo: Any, tmp_path: Path) -> None:
+    """The reported run: a pytest repo whose sandbox Python lacks pytest (here: the repo's own .venv, as the local
+    sandbox now uses it). Before the check, unittest found 0 tests and the model was told so, five times."""
+    import venv
+
+    from coder.sandboxes.local import LocalSandbox
+
+    repo = make_repo({".gitignore": ".venv/\n", "calc.py": "def add(a, b):\n    return a - b\n",
+                      "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"})
+    venv.create(repo / ".venv", with_pip=False)
+    session, model = open_session(repo, LocalSandbox(), [], tmp_path)
+    with session:
+        events = list(session.start())
+    final = _preflight_stops(events)
+    assert "pytest is not installed" in final.message and "pip install pytest" in final.message
+    assert model.calls == []
+    assert "pytest is not installed" not in "".join(e.output for e in events if isinstance(e, ToolFinished))
+
+
+def test_baseline_tests_false_is_the_escape_hatch(make_repo: Any, tmp_path: Path) -> None:
+    from coder.sandboxes.local import LocalSandbox
+
+    repo = make_repo({"calc.py": "import notinstalledpkg_zz\n", "tests/test_calc.py": "import calc\n\n\ndef test_a():\n    pass\n"})
+    session, model = open_session(repo, LocalSandbox(), [reply("", call("submit", summary="looked"))] * 2,
+                                  tmp_path, agent={"baseline_tests": False})
+    with session:
+        events = list(session.start())
+    assert len(model.calls) == 2 and not events[-1].message.startswith(PREFIX)
+
+
+def test_a_syntax_error_in_the_repository_is_the_agents_work(make_repo: Any, tmp_path: Path) -> None:
+    from coder.sandboxes.local import LocalSandbox
+
+    repo = make_repo({"calc.py": "def add(a, b)\n    return a + b\n",
+                      "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"})
+    fix = call("edit_file", path="calc.py", command="replace", old="def add(a, b)\n", new="def add(a, b):\n")
+    session, model = open_session(repo, LocalSandbox(), [reply("", fix), reply("", call("submit", summary="fixed"))],
+                                  tmp_path)
+    with session:
+        events = list(session.start())
+    baseline = next(e for e in events if isinstance(e, TestsRan) and e.phase == "baseline")
+    assert baseline.passed == 0 and baseline.errors >= 1  # every test errors, on the repository's own module
+    assert events[-1].status == "resolved" and len(model.calls) == 2
