@@ -1,7 +1,8 @@
 """LocalSandbox: a temporary copy of the repo and the tool server as a subprocess (no Docker needed).
 
 It isolates the user's files (the agent edits a copy) and the environment (no host variables pass in), but it is
-not a security boundary: commands run as the current user. Use DockerSandbox for untrusted work.
+not a security boundary: commands run as the current user. Use DockerSandbox for untrusted work. The tests run in
+the project's own environment (its virtualenv, node_modules: coder.envs.local_project); describe() says which.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from coder.envs.local_project import ProjectEnv, find_project_env, link_node_modules
 from coder.resources import tools_path
 
 from .base import SandboxError, WorkspaceOptions
@@ -23,10 +25,9 @@ from .repo_copy import copy_repo
 from .rpc import JsonRpcClient, PipeReader, ToolServerCalls, result_field
 
 
-
-def sandbox_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """A minimal environment: PATH (with this Python first), locale, a private HOME; no host secrets."""
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")])
+def sandbox_env(home: Path, extra: dict[str, str] | None = None, path_prefix: Sequence[str] = ()) -> dict[str, str]:
+    """A minimal environment: PATH (PATH_PREFIX, then this Python), locale, a private HOME; no host secrets."""
+    path = os.pathsep.join([*path_prefix, str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")])
     env = {
         "PATH": path,
         "HOME": str(home),
@@ -51,7 +52,8 @@ class LocalSession(ToolServerCalls):
 
     name = "local"
 
-    def __init__(self, repo: Path, options: WorkspaceOptions) -> None:
+    def __init__(self, repo: Path, options: WorkspaceOptions, project: ProjectEnv | None = None) -> None:
+        project = project or ProjectEnv()
         self.options = options
         self.root = Path(tempfile.mkdtemp(prefix="coder-sandbox-"))
         self.workdir = self.root / "workspace"
@@ -60,11 +62,15 @@ class LocalSession(ToolServerCalls):
         self._proc: subprocess.Popen[bytes] | None = None
         try:
             copy_repo(repo, self.workdir)
+            if project.node_modules is not None:
+                link_node_modules(project.node_modules, self.workdir)
+            self.options = options = _with_project(options, project, self.workdir)
+            extra = {"VIRTUAL_ENV": str(project.venv)} if project.venv is not None else {}
             self._stderr = open(self.root / "toolserver.log", "wb")
             self._proc = subprocess.Popen(
                 [sys.executable, "-P", "-m", "coder_tools.server"],
                 cwd=self.workdir,
-                env=sandbox_env(home),
+                env=sandbox_env(home, extra, project.path_prefix(self.workdir)),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
@@ -123,10 +129,39 @@ class LocalSession(ToolServerCalls):
         self.close()
 
 
+def _with_project(options: WorkspaceOptions, project: ProjectEnv, workdir: Path) -> WorkspaceOptions:
+    """OPTIONS with the project's interpreter (unless one was given) and its editable paths mapped to the copy."""
+    env = dict(options.env)
+    paths = project.pythonpath(workdir)
+    if paths and "PYTHONPATH" not in env:
+        env["PYTHONPATH"] = os.pathsep.join([*paths, str(tools_path())])
+    return replace(options, python=options.python or project.python, env=env)
+
+
 class LocalSandbox:
-    """Sandbox factory: a temp directory per session."""
+    """Sandbox factory: a temp directory per session, the tests run in the project's environment.
+
+    project=False runs them with coder's own interpreter and no node_modules (the behaviour before projects were
+    looked for)."""
 
     name = "local"
 
+    def __init__(self, project: bool = True) -> None:
+        self.project = project
+        self._found: dict[Path, ProjectEnv] = {}
+
+    def project_env(self, repo: Path) -> ProjectEnv:
+        """The environment found for REPO (looked up once per sandbox object)."""
+        if not self.project:
+            return ProjectEnv()
+        key = repo.resolve()
+        if key not in self._found:
+            self._found[key] = find_project_env(key)
+        return self._found[key]
+
+    def describe(self, repo: Path) -> str:
+        """One line for the user: which interpreter the tests of REPO will run with, and why."""
+        return self.project_env(repo).describe()
+
     def open(self, repo: Path, options: WorkspaceOptions) -> LocalSession:
-        return LocalSession(repo, options)
+        return LocalSession(repo, options, self.project_env(repo))
