@@ -1,4 +1,4 @@
-"""`coder doctor`: probe the configured model endpoint (local or remote) and the sandbox, and report what they really do."""
+"""`coder doctor`: probe the configured model endpoint (local or remote), the sandbox and the repository's environment."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import re
 import time
 import urllib.request
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import openai
 
-from .config import Config
+from .config import Config, ConfigError
+from .doctor_env import environment_report, render_lines
 from .factories import build_model
 from .models.config import ModelConfig
 
@@ -112,9 +114,21 @@ def _docker_status(config: Config) -> dict[str, Any]:
     return {"reachable": True, "image": image, "image_built": built}
 
 
-def diagnose(config: Config, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Everything doctor reports, as a JSON-ready dict (the endpoint is started when local)."""
+def diagnose(config: Config, progress: Callable[[str], None] = lambda _: None,
+             repo: Path | None = None) -> dict[str, Any]:
+    """Everything doctor reports, as a JSON-ready dict (the endpoint is started when local). A model that cannot be
+    reached or started is reported as probe_error; the sandbox and environment sections are reported all the same."""
     report: dict[str, Any] = {"provider": config.model.provider}
+    try:
+        _diagnose_model(config, progress, report)
+    except ConfigError as exc:
+        report["probe_error"] = str(exc)[:300]
+    report["docker"] = _docker_status(config)
+    report["environment"] = environment_report(config, (repo or Path(".")).resolve(), progress)
+    return report
+
+
+def _diagnose_model(config: Config, progress: Callable[[str], None], report: dict[str, Any]) -> None:
     with ExitStack() as stack:
         model = build_model(config.model, stack, probe=True, progress=progress)
         model_config: ModelConfig = model.config  # type: ignore[attr-defined]
@@ -134,8 +148,6 @@ def diagnose(config: Config, progress: Callable[[str], None] = lambda _: None) -
             report.update(_probe_call(client, model_config, model_config.name))
         except openai.OpenAIError as exc:
             report["probe_error"] = str(exc)[:300]
-    report["docker"] = _docker_status(config)
-    return report
 
 
 def render(report: dict[str, Any], as_json: bool) -> str:
@@ -143,6 +155,10 @@ def render(report: dict[str, Any], as_json: bool) -> str:
         return json.dumps(report, indent=2)
     lines = []
     for key, value in report.items():
+        if key == "environment" and isinstance(value, dict):
+            lines.append(f"{'environment':>32}:")
+            lines.extend(render_lines(value, width=34))
+            continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         lines.append(f"{key.replace('_', ' '):>32}: {value}")
