@@ -186,3 +186,19 @@ def test_coder_cli_runs_env_and_demo(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "coder.cli", "demo", "--help"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and "--max-steps" in proc.stdout, proc.stderr
+
+
+@pytest.mark.docker
+def test_github_agent_step_requires_the_image_the_step_before_built(engine: Any, make_repo: Callable[..., Path],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from coder.config import load_config
+    from coder.github.agent_job import AgentJobError, require_env_image
+
+    repo = fixture_repo(make_repo, "action")
+    config = load_config(repo, {"sandbox.kind": "docker"})
+    with pytest.raises(AgentJobError, match="coder env build"):
+        require_env_image(config, repo)
+    code, out, err = run(capsys, "build", "--repo", str(repo))  # what the action's step runs
+    assert code == 0, err
+    require_env_image(config, repo)
+    require_env_image(load_config(repo, {"sandbox.kind": "local"}), make_repo(BUGGY_REPO, name="other"))

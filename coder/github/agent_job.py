@@ -25,7 +25,7 @@ from .client import GitHubClient, GitHubError
 from .context import ActionContext
 from .trigger import Decision, decide, issue_text
 
-__all__ = ["AgentJobError", "Builder", "RunCollector", "agent_job", "run_agent"]
+__all__ = ["AgentJobError", "Builder", "RunCollector", "agent_job", "require_env_image", "run_agent"]
 
 # (config, stack) -> (model, sandbox, warning); the CLI builds the configured model and sandbox, tests script them.
 Builder = Callable[[Config, ExitStack], tuple[Model, Sandbox, "str | None"]]
@@ -66,6 +66,30 @@ class RunCollector:
             self.final = event
         elif event.type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event.type!r}")
+
+
+def require_env_image(config: Config, repo: Path) -> None:
+    """The agent step runs on an environment image the step before it built (`coder env build`); it never runs the
+    repository's install (its code, with network) itself. AgentJobError when the image it would use is not built.
+
+    Nothing to check with the local sandbox, sandbox.environment = "none", or no engine or sandbox image (choosing the
+    sandbox then says so: an error under kind "docker", the local fallback under "auto")."""
+    if config.sandbox.kind == "local" or config.sandbox.environment != "auto":
+        return
+    from ..envs import detect_environment, env_image_built, env_image_tag
+    from ..factories import built_sandbox_image
+    from ..sandboxes.base import SandboxError
+    from ..sandboxes.docker import docker_client
+
+    try:
+        client = docker_client()
+        base = built_sandbox_image(client, config.sandbox)
+    except SandboxError:
+        return
+    tag = env_image_tag(client, repo, detect_environment(repo, config.sandbox.setup), base)
+    if not env_image_built(client, tag):
+        raise AgentJobError(f"the environment image {tag} is not built: the step before the agent builds it (`coder "
+                            "env build`, with the same setup input); the agent step never runs the repository's install")
 
 
 def head_sha(repo: Path) -> str:

@@ -140,9 +140,11 @@ def _run_agent(args: argparse.Namespace, ctx: ActionContext, out: Path, issue: i
 
     def default_build(config: Any, stack: ExitStack) -> Any:
         from ..factories import build_model, choose_sandbox
+        from .agent_job import require_env_image
 
+        require_env_image(config, repo)  # built by the step before; never built here, where the model's secret is
+        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)  # the sandbox first, as `coder fix` does
         model = build_model(config.model, stack, progress=progress)
-        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         return model, sandbox, warning
 
     try:
