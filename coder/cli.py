@@ -23,6 +23,7 @@ from .github import cli as github_cli
 from .agent import Agent
 from .apply import ApplyError, Outcome, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
+from .envs.preflight import is_preflight_message
 from .events import ApprovalRequested, Decision, RunFinished
 from .factories import build_model, choose_sandbox
 from .render import JsonRenderer, RichRenderer
@@ -174,6 +175,14 @@ def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: 
         console.print("[dim]patch not applied; rerun with --yes or --branch NAME, or `git apply` the saved patch[/]")
 
 
+def _describe_sandbox(sandbox: object, repo: Path, progress: Callable[[str], None]) -> None:
+    """Say which interpreter the local sandbox runs the tests with (its environment is the user's, not an image)."""
+    from .sandboxes.local import LocalSandbox
+
+    if isinstance(sandbox, LocalSandbox):
+        progress(sandbox.describe(repo))
+
+
 def cmd_fix(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, emoji=False)
     issue = _issue_text(args)
@@ -187,19 +196,26 @@ def cmd_fix(args: argparse.Namespace) -> int:
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
     with ExitStack() as stack:  # owns the local runtime process, if any
         progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
-        model = build_model(config.model, stack, progress=progress)
+        # The sandbox (and its environment image) first: an environment that cannot be built never starts a model.
         sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         if warning:
             console.print(f"[yellow]warning: {escape(visible(warning))}[/]")
+        _describe_sandbox(sandbox, repo, progress)
+        model = build_model(config.model, stack, progress=progress)
         task = Task(repo=repo, issue=issue, test_command=config.tests.command)
         agent = Agent(model, sandbox, config, approver=terminal_approver(console))
         renderer = JsonRenderer() if args.json else RichRenderer(console)
         final: RunFinished | None = None
         for event in agent.run(task):
-            renderer(event)
             if isinstance(event, RunFinished):
                 final = event
+                if not args.json and is_preflight_message(event.message):
+                    continue  # said once, below, as the run's one error line
+            renderer(event)
     assert final is not None
+    if final.status == "error" and is_preflight_message(final.message):
+        console.print(f"[red]error:[/] {escape(visible_line(final.message))}", soft_wrap=True)  # one line, unwrapped
+        return EXIT_USAGE
     patch_file = agent.trajectory_path.with_suffix(".patch") if agent.trajectory_path else None
     if patch_file and final.patch.strip():
         patch_file.write_text(final.patch, encoding="utf-8", errors="surrogateescape")

@@ -291,3 +291,33 @@ def test_sandbox_commands_without_engine_exit_2(tmp_path: Path, env: dict[str, s
     for args in (["sandbox", "prune"], ["sandbox", "build"]):
         proc = coder(*args, cwd=tmp_path, env=no_engine)
         assert proc.returncode == 2 and "no Docker engine is reachable" in proc.stderr, proc.stderr
+
+
+def test_tests_that_cannot_run_exit_2_with_one_line_and_no_model_call(make_repo: Any, server: FakeOpenAIServer,
+                                                                      env: dict[str, str]) -> None:
+    """A repository whose dependency cannot be installed: the message names it, and the model is never asked."""
+    repo = make_repo({"calc.py": "import notinstalledpkg_zz\n\n\ndef add(a, b):\n    return a - b\n",
+                      "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"})
+    before = tree_snapshot(repo)
+    script_fix(server)  # replies are there; none may be asked for
+    proc = coder("fix", "add() subtracts", "--yes", "--no-stream", "--base-url", server.base_url, cwd=repo, env=env)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith("error: the tests cannot run here: ")
+    assert errors[0].endswith("(agent.baseline_tests = false skips this check)")  # not wrapped over lines
+    assert "notinstalledpkg_zz" in errors[0] and "sandbox.setup" in errors[0], proc.stderr
+    assert "local sandbox: tests run with" in proc.stderr  # which interpreter, said before the run
+    assert "Traceback" not in proc.stderr
+    assert not [p for p in server.paths if "chat/completions" in p]  # zero model calls
+    assert tree_snapshot(repo) == before
+
+
+def test_json_mode_ends_its_stream_with_the_preflight_error(make_repo: Any, server: FakeOpenAIServer,
+                                                            env: dict[str, str]) -> None:
+    repo = make_repo({"README.md": "no tests here\n"})
+    proc = coder("fix", "x", "--json", "--base-url", server.base_url, cwd=repo, env=env)
+    assert proc.returncode == 2, proc.stderr
+    final = json.loads(proc.stdout.splitlines()[-1])
+    assert final["type"] == "run_finished" and final["status"] == "error"
+    assert final["message"].startswith("the tests cannot run here: no test runner") and "tests.command" in final["message"]
+    assert not [p for p in server.paths if "chat/completions" in p]
