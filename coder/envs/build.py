@@ -11,7 +11,7 @@ from typing import Any, Callable
 from coder.sandboxes.base import SandboxError
 from coder.sandboxes.docker import CONTAINER_ENV
 from coder.sandboxes.docker_image import (BUILD_LABEL, FINISH_PREPARED, LABEL, ImageBuildError, create_build_container,
-                                          exec_stream, put_repo)
+                                          exec_stream, put_repo, slow_engine_calls)
 
 from .detect import CARGO_HOME, GOMODCACHE, NODE_PREFIX, VENV
 from .indexes import IndexConfig, host_index_config
@@ -132,6 +132,13 @@ def ensure_toolchain(client: Any, sandbox_image: str, packages: tuple[str, ...],
     script = ("apt-get update -q && apt-get install -y -q --no-install-recommends " + " ".join(map(shlex.quote, packages))
               + " && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb")
     container = create_build_container(client, sandbox_image, "toolchain")
+    with slow_engine_calls(client):
+        _toolchain_steps(client, container, script, packages, tag, progress)
+    return tag
+
+
+def _toolchain_steps(client: Any, container: Any, script: str, packages: tuple[str, ...], tag: str,
+                     progress: Progress) -> None:
     try:
         container.start()
         code, tail = exec_stream(client, container, script, "root", {"DEBIAN_FRONTEND": "noninteractive"}, progress)
@@ -145,7 +152,6 @@ def ensure_toolchain(client: Any, sandbox_image: str, packages: tuple[str, ...],
                          changes=_commit_changes({TOOLCHAIN_LABEL: " ".join(packages)}))
     finally:
         container.remove(force=True)
-    return tag
 
 
 def _commit_changes(labels: dict[str, str]) -> list[str]:
@@ -194,6 +200,30 @@ def ensure_env_image(client: Any, repo: Path, spec: EnvSpec, sandbox_image: str,
         container = create_build_container(client, toolchain, f"env {tag}", index.network, index.volumes())
     except Exception as exc:  # a mount the engine cannot make (a remote engine), a bad network mode
         raise EnvBuildError(f"could not create the environment build container: {exc}") from exc
+    with slow_engine_calls(client):
+        _env_steps(client, container, repo, spec, index, progress)
+        try:
+            container.commit(repository=ENV_REPO, tag=tag.split(":", 1)[1],
+                             changes=_commit_changes({ENV_LABEL: _label(spec, repo, toolchain, env)}))
+        except Exception as exc:  # the engine failed (docker.errors.APIError, a dropped connection)
+            raise EnvBuildError(f"saving the environment image failed: {exc}") from exc
+        finally:
+            _remove(container)
+    progress(f"environment image {tag} built")
+    return EnvImage(tag=tag, built=True, env=env)
+
+
+def _remove(container: Any) -> None:
+    try:
+        container.remove(force=True)
+    except Exception:  # already gone: prune removes anything left
+        pass
+
+
+def _env_steps(client: Any, container: Any, repo: Path, spec: EnvSpec, index: IndexConfig,
+               progress: Progress) -> None:
+    """Copy the repo in, make the folders, run the install (as uid 1000) or the user's setup (as root), keep the
+    output; the container is stopped (and removed on failure)."""
     try:
         put_repo(container, repo, index.ca_bundle)
         container.start()
@@ -214,16 +244,8 @@ def ensure_env_image(client: Any, repo: Path, spec: EnvSpec, sandbox_image: str,
         if code != 0:
             raise _failure("keep the install's output in /opt/coder/prepared", code, tail, spec)
         container.stop(timeout=1)
-        container.commit(repository=ENV_REPO, tag=tag.split(":", 1)[1],
-                         changes=_commit_changes({ENV_LABEL: _label(spec, repo, toolchain, env)}))
-    except SandboxError:
+    except BaseException as exc:
+        _remove(container)
+        if isinstance(exc, Exception) and not isinstance(exc, SandboxError):
+            raise EnvBuildError(f"building the environment image failed: {exc}") from exc
         raise
-    except Exception as exc:  # the engine failed mid-build (docker.errors.APIError, a dropped connection)
-        raise EnvBuildError(f"building the environment image failed: {exc}") from exc
-    finally:
-        try:
-            container.remove(force=True)
-        except Exception:  # already gone: prune removes anything left
-            pass
-    progress(f"environment image {tag} built")
-    return EnvImage(tag=tag, built=True, env=env)

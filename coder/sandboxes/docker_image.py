@@ -11,7 +11,8 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from coder import __version__
 from coder.resources import resource_dir, tools_path
@@ -169,6 +170,19 @@ def _single_file_tar(name: str, data: bytes) -> bytes:
     return buffer.getvalue()
 
 
+@contextmanager
+def slow_engine_calls(client: Any, seconds: float = 900.0) -> Iterator[None]:
+    """Let the engine take SECONDS per call (committing or removing a container of a few GB takes longer than the
+    client's usual 10 s)."""
+    api = client.api
+    before = api.timeout
+    api.timeout = max(before or 0, seconds)
+    try:
+        yield
+    finally:
+        api.timeout = before
+
+
 def create_build_container(client: Any, image: str, purpose: str, network: str = "bridge",
                            volumes: dict[str, dict[str, str]] | None = None) -> Any:
     """A stopped container for building an image: root with ROOT_CAPABILITIES only, no-new-privileges, labelled
@@ -240,6 +254,13 @@ def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
     if host_ca is not None:  # corporate proxies and private mirrors: trust what the host trusts, during setup only
         env.update({name: HOST_CA_PATH for name in CA_VARIABLES})
     container = create_build_container(client, image, "setup")
+    with slow_engine_calls(client):
+        _run_setup(client, container, repo, setup_command, host_ca, env, tag, progress)
+    return tag
+
+
+def _run_setup(client: Any, container: Any, repo: Path, setup_command: str, host_ca: bytes | None,
+               env: dict[str, str], tag: str, progress: Progress) -> None:
     try:
         put_repo(container, repo, host_ca)
         container.start()
@@ -257,4 +278,3 @@ def ensure_setup_image(client: Any, repo: Path, setup_command: str, image: str,
                          changes=["USER coder", "WORKDIR /workspace", f"LABEL {LABEL}=1"])
     finally:
         container.remove(force=True)
-    return tag
