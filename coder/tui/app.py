@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input
 from ..events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, FileEdited, FollowUpSent, HintGiven,
                       LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted, StepUndone, TestsRan,
                       TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
+from ..envs.preflight import is_preflight_message
 from ..session import SessionBusy
 from ..visible import visible
 from .bridge import AgentBridge, Idle, Item, Notice, PatchChanged
@@ -249,6 +250,10 @@ class CoderApp(App[None]):
             lines.append(f"  [red]still failing: {literal_line(', '.join(e.still_failing[:8]))}[/]")
         if e.patch.strip():
             lines.append("  [dim]Ctrl+R reviews the changes hunk by hunk; type a message to continue.[/]")
+        if is_preflight_message(e.message):  # stopped before the model was asked: say what to do next
+            lines.append("  [dim]The task did not run. Fix the environment (or the settings named above), then send "
+                         "the task again: a fresh sandbox runs the tests first.[/]")
+            self.notify(visible(e.message), severity="error", timeout=15, markup=False)
         self._transcript().add_line("\n".join(lines), classes="finished")
         self.patch = e.patch or self.patch
         self.status.step = e.steps
