@@ -76,16 +76,23 @@ def test_the_example_has_one_failing_test() -> None:
     assert (EXAMPLE / "ISSUE.md").read_text().strip()
 
 
+@pytest.mark.parametrize("kind", ["local", pytest.param("docker", marks=pytest.mark.docker)])
 def test_readme_first_command_runs_the_demo_to_the_patch(server: FakeOpenAIServer, env: dict[str, str],
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, kind: str,
+                                                         request: pytest.FixtureRequest) -> None:
+    """In the local sandbox, and in Docker on the example's environment image (built on first use, as the README's
+    command does on a machine with Docker)."""
+    if kind == "docker":
+        env = {**env, "CODER_SANDBOX__KIND": "docker",
+               "CODER_SANDBOX__IMAGE": request.getfixturevalue("docker_images")["plain"]}
     script_fix(server)
     before = tree_snapshot(ROOT / "examples")
     head = git(ROOT, "rev-parse", "HEAD")
     proc = subprocess.run(["bash", "-c", demo_part(readme_first_command())], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-3000:]
     err = proc.stderr
-    assert "coder fix" in err and "resolved" in err
+    assert "coder fix" in err and "resolved" in err and f"sandbox={kind}" in err
     assert "+    return a + b" in err and "-    return a - b" in err  # the patch is shown
     assert err.rstrip().splitlines()[-1].startswith("coder demo: on your own repository")
     copies = list((tmp_path / "tmp").glob("coder-demo-*/calculator"))
