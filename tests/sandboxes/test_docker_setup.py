@@ -60,3 +60,32 @@ def test_deleted_repo_files_do_not_come_back_from_the_setup_image(repo: Path, do
     with DockerSandbox(image=tag).open(repo, WorkspaceOptions()) as session:
         listing = session.call("bash", {"command": "ls -A"}).output
     assert "app.py" not in listing and "build" in listing
+
+
+def test_setup_runs_with_apt_capabilities_only_and_leaves_no_build_variables(make_repo: Callable[..., Path],
+                                                                            docker_images: dict[str, str]) -> None:
+    repo = make_repo({"app.py": "x = 1\n", ".gitignore": "build/\n"})
+    probe = "mkdir -p build && grep -E '^(CapEff|NoNewPrivs)' /proc/self/status > build/status && id -u >> build/status"
+    tag = ensure_setup_image(docker_client(), repo, probe, docker_images["plain"])
+    with DockerSandbox(image=tag).open(repo, WorkspaceOptions()) as session:
+        status = session.call("bash", {"command": "cat build/status"}).output
+    # CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID: bits 0, 1, 3, 6, 7
+    assert "CapEff:\t00000000000000cb" in status and "NoNewPrivs:\t1" in status and "\n0\n" in status, status
+    env = docker_client().images.get(tag).attrs["Config"]["Env"]
+    assert not [v for v in env if v.split("=")[0] in ("SSL_CERT_FILE", "PIP_BREAK_SYSTEM_PACKAGES", "HOME")], env
+
+
+def test_environment_variables_reach_commands_but_not_the_tool_server(make_repo: Callable[..., Path],
+                                                                    docker_images: dict[str, str]) -> None:
+    """A dependency's executable named `git` first on the venv's PATH must not run as the tool server."""
+    repo = make_repo({"app.py": "x = 1\n"})
+    env = {"PATH": "/tmp/evil:/usr/local/bin:/usr/bin:/bin", "CODER_PROBE": "from-env", "HOME": "/root"}
+    with DockerSandbox(image=docker_images["plain"], env=env).open(repo, WorkspaceOptions()) as session:
+        fake = "mkdir -p /tmp/evil && printf '#!/bin/sh\\ntouch /tmp/evil/ran\\nexec /usr/bin/git \"$@\"\\n' > /tmp/evil/git"
+        session.call("bash", {"command": f"{fake} && chmod +x /tmp/evil/git"})
+        seen = session.call("bash", {"command": "echo $CODER_PROBE $HOME; command -v git"}).output
+        session.call("bash", {"command": "rm -f /tmp/evil/ran && echo y > app.py"})
+        assert "app.py" in session.patch()  # the tool server ran git ...
+        ran = session.call("bash", {"command": "ls /tmp/evil"}).output
+    assert "from-env /home/coder" in seen and "/tmp/evil/git" in seen  # commands get the variables (not HOME)
+    assert "ran" not in ran.replace("[exit code 0]", "")  # ... its own, not the one on the commands' PATH
