@@ -58,13 +58,14 @@ def test_repository_text_is_shown_not_obeyed(make_repo: Callable[..., Path], no_
 @pytest.mark.docker
 def test_not_built_then_built(make_repo: Callable[..., Path], docker_images: dict[str, str]) -> None:
     from coder.envs import detect_environment, ensure_env_image
+    from coder.sandboxes.docker import docker_client
 
     repo = make_repo({**BUGGY_REPO, "requirements.txt": f"# doctor test {uuid.uuid4().hex}\npytest\n"})
     config = load_config(repo, {**DOWN, "sandbox.image": docker_images["plain"]})
     env = doctor.diagnose(config, repo=repo)["environment"]
     assert env["image_built"] is False and env["image"].strip()
     assert "coder env build" in env["baseline_tests"] and "coder env build" in env["image_detail"]
-    client = __import__("coder.sandboxes.docker", fromlist=["docker_client"]).docker_client()
+    client = docker_client()
     image = ensure_env_image(client, repo, detect_environment(repo), docker_images["plain"], lambda _: None)
     try:
         assert image.tag == env["image"]  # the tag doctor reported is the one the build makes
