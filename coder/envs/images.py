@@ -40,7 +40,7 @@ def _remove(client: Any, ref: str) -> bool:
         return False
 
 
-def prune_env_images(client: Any, keep: set[str] = frozenset()) -> int:  # type: ignore[assignment]
+def prune_env_images(client: Any, keep: set[str] | frozenset[str] = frozenset()) -> int:
     """Remove the environment images whose tag is not in KEEP, then the toolchain images none of the kept ones
     was built on; returns how many images were removed (those in use by a container are left)."""
     removed = 0

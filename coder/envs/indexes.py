@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import unquote, urlparse
 
-from coder.sandboxes.docker_image import _HOST_CA_CANDIDATES, HOST_CA_PATH
+from coder.sandboxes.docker_image import HOST_CA_CANDIDATES, HOST_CA_PATH
 
 PIP_KEYS = {"index-url": "PIP_INDEX_URL", "extra-index-url": "PIP_EXTRA_INDEX_URL", "find-links": "PIP_FIND_LINKS",
             "trusted-host": "PIP_TRUSTED_HOST", "timeout": "PIP_DEFAULT_TIMEOUT", "default-timeout": "PIP_DEFAULT_TIMEOUT",
@@ -136,7 +136,7 @@ def host_ca_bundle(extra_files: list[str]) -> bytes | None:
     """The host's CA bundle plus the CA files pip/npm are configured with, each once."""
     seen: set[bytes] = set()
     chunks: list[bytes] = []
-    candidates = [c for c in _HOST_CA_CANDIDATES if Path(c).is_file()][:1] + extra_files
+    candidates = [c for c in HOST_CA_CANDIDATES if Path(c).is_file()][:1] + extra_files
     for name in candidates:
         try:
             data = Path(name).read_bytes()

@@ -143,7 +143,6 @@ def repo_tar(repo: Path) -> bytes:
 
 HOST_CA_PATH = "/tmp/coder-host-ca.crt"
 HOST_CA_CANDIDATES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
-_HOST_CA_CANDIDATES = HOST_CA_CANDIDATES
 CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
                 "GIT_SSL_CAINFO")
 # Build containers run root steps with only what apt/dpkg and chown need (measured: apt-get update fails without
