@@ -86,3 +86,47 @@ def test_runtime_variables_per_language(tmp_path: Path) -> None:
     assert env["CARGO_HOME"] == "/opt/coder/cargo" and env["CARGO_NET_OFFLINE"] == "true"
     setup_env = runtime_env(detect_environment(tmp_path, setup="pip install -r requirements.txt"))
     assert "VIRTUAL_ENV" not in setup_env and "/opt/coder/env/bin" not in setup_env.get("PATH", "")  # no venv built
+
+
+class FakeImage:
+    def __init__(self, tag: str, labels: dict[str, str], created: str) -> None:
+        self.tags, self.labels, self.id, self.short_id = [tag], labels, f"sha256:{tag}", tag
+        self.attrs = {"Created": created, "Size": 1000}
+
+
+class ImageEngine:
+    def __init__(self, images: list[FakeImage], in_use: set[str]) -> None:
+        self.images = self
+        self.all, self.in_use, self.removed = images, in_use, []  # type: ignore[var-annotated]
+
+    def list(self, filters: dict[str, str]) -> list[FakeImage]:
+        return [i for i in self.all if filters["label"] in i.labels and i.tags[0] not in self.removed]
+
+    def remove(self, ref: str) -> None:
+        if ref in self.in_use:
+            raise RuntimeError("conflict: image is being used by a running container")
+        self.removed.append(ref)
+
+
+def test_list_and_prune_environment_images() -> None:
+    import json
+
+    from coder.envs import list_env_images, prune_env_images
+
+    def env(tag: str, repo: str, toolchain: str, created: str) -> FakeImage:
+        info = {"languages": ["go"], "manager": "go", "command": "go mod download", "repo": repo, "toolchain": toolchain}
+        return FakeImage(tag, {"org.coder.env": json.dumps(info), "org.coder.sandbox": "1"}, created)
+
+    engine = ImageEngine([env("coder-env:a", "/r/a", "coder-toolchain:go", "2026-01-02"),
+                          env("coder-env:b", "/r/b", "coder-toolchain:node", "2026-01-03"),
+                          env("coder-env:c", "/r/c", "coder-toolchain:rust", "2026-01-01"),
+                          FakeImage("coder-toolchain:go", {"org.coder.toolchain": "golang-go"}, "2026-01-01"),
+                          FakeImage("coder-toolchain:node", {"org.coder.toolchain": "nodejs npm"}, "2026-01-01"),
+                          FakeImage("coder-toolchain:rust", {"org.coder.toolchain": "cargo"}, "2026-01-01")],
+                         in_use={"coder-env:c"})
+    rows = list_env_images(engine)
+    assert [r["tag"] for r in rows] == ["coder-env:b", "coder-env:a", "coder-env:c"]  # newest first
+    assert rows[1]["repo"] == "/r/a" and rows[1]["summary"] == "go via go: go mod download" and rows[1]["size"] == 1000
+    # a is kept, c is in use (kept, and so is its toolchain); b and the node toolchain go
+    assert prune_env_images(engine, keep={"coder-env:a"}) == 2
+    assert engine.removed == ["coder-env:b", "coder-toolchain:node"]
