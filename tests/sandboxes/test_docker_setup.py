@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -65,7 +66,8 @@ def test_deleted_repo_files_do_not_come_back_from_the_setup_image(repo: Path, do
 def test_setup_runs_with_apt_capabilities_only_and_leaves_no_build_variables(make_repo: Callable[..., Path],
                                                                             docker_images: dict[str, str]) -> None:
     repo = make_repo({"app.py": "x = 1\n", ".gitignore": "build/\n"})
-    probe = "mkdir -p build && grep -E '^(CapEff|NoNewPrivs)' /proc/self/status > build/status && id -u >> build/status"
+    probe = ("mkdir -p build && grep -E '^(CapEff|NoNewPrivs)' /proc/self/status > build/status && id -u >> build/status"
+             f" # {uuid.uuid4()}")  # a new command each time: built now, not found in the cache
     tag = ensure_setup_image(docker_client(), repo, probe, docker_images["plain"])
     with DockerSandbox(image=tag).open(repo, WorkspaceOptions()) as session:
         status = session.call("bash", {"command": "cat build/status"}).output
