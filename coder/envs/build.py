@@ -237,7 +237,7 @@ def _env_steps(client: Any, container: Any, repo: Path, spec: EnvSpec, index: In
         for command, user in steps:
             progress(f"$ {command}" + ("  (as root: sandbox.setup)" if command == spec.setup else ""))
             step_env = {**build_env, "HOME": "/root", "PIP_BREAK_SYSTEM_PACKAGES": "1"} if user == "root" else build_env
-            code, tail = exec_stream(client, container, f"cd /workspace && ({command})", user, step_env, progress)
+            code, tail = exec_stream(client, container, f"cd /workspace && (\n{command}\n)", user, step_env, progress)
             if code != 0:
                 raise _failure(command, code, tail, spec)
         code, tail = exec_stream(client, container, FINISH_PREPARED, "root", {}, progress)

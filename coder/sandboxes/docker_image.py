@@ -263,7 +263,7 @@ def _run_setup(client: Any, container: Any, repo: Path, setup_command: str, host
     try:
         put_repo(container, repo, host_ca)
         container.start()
-        code, output = exec_stream(client, container, f"cd /workspace && ({setup_command})", "root", env,
+        code, output = exec_stream(client, container, f"cd /workspace && (\n{setup_command}\n)", "root", env,
                                    lambda _: None)
         for line in output.splitlines()[-20:]:
             progress(line)
