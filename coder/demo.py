@@ -59,8 +59,8 @@ def make_copy(dest: Path | None = None) -> Path:
     source = example_dir()
     if dest is None:
         dest = Path(tempfile.mkdtemp(prefix="coder-demo-")) / EXAMPLE
-    elif dest.exists() and any(dest.iterdir()):
-        raise UsageError(f"{dest} is not empty; give --dir a new or empty directory")
+    elif dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} is not an empty directory; give --dir a new or empty directory")
     shutil.copytree(source, dest, ignore=_JUNK, dirs_exist_ok=True)
     _git(dest, "init", "-q")
     _git(dest, "add", "-A")

@@ -115,8 +115,10 @@ def test_demo_passes_its_flags_to_fix_and_refuses_a_used_directory(tmp_path: Pat
     (tmp_path / "used" / "file").write_text("x")
     from coder.usage import UsageError
 
-    with pytest.raises(UsageError, match="not empty"):
+    with pytest.raises(UsageError, match="not an empty directory"):
         demo.make_copy(tmp_path / "used")
+    with pytest.raises(UsageError, match="not an empty directory"):
+        demo.make_copy(tmp_path / "used" / "file")
     copy = demo.make_copy(tmp_path / "fresh")
     assert git(copy, "status", "--porcelain") == ""
     assert {p.name for p in copy.iterdir()} >= {"calculator.py", "tests", "ISSUE.md", ".git"}
