@@ -286,3 +286,16 @@ def test_pnpm_and_yarn_lockfiles(make_repo: MakeRepo, docker_images: dict[str, s
     output, check = baseline(repo, built, f"command -v {manager}")
     assert "1 passed, 1 failed" in output and "adds" in output, output
     assert check.startswith(f"/opt/coder/node/bin/{manager}")
+
+
+def test_uv_lock_synced_frozen(make_repo: MakeRepo, docker_images: dict[str, str]) -> None:
+    """A hatchling project locked with uv (fixtures/uv_project: six pinned, a `test` extra with pytest)."""
+    fixture = Path(__file__).parent / "fixtures" / "uv_project"
+    repo = make_repo({"pyproject.toml": (fixture / "pyproject.toml").read_text(), ".gitignore": ".venv/\n",
+                      "uv.lock": (fixture / "uv.lock").read_text(), "tests/test_calc.py": PY_TESTS,
+                      "calc/__init__.py": "import six\n\n\ndef add(a, b):\n    return a - b\n"})
+    assert detect_environment(repo).package_manager == "uv"
+    built, _ = build(repo, docker_images["plain"])
+    output, check = baseline(repo, built, "cd /tmp && python -c 'import calc, six; print(calc.__file__, six.__version__)'")
+    assert "1 passed, 1 failed" in output and "test_add" in output, output
+    assert check.startswith("/workspace/calc/__init__.py 1.16.0")  # editable, with the locked version
