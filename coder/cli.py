@@ -23,10 +23,11 @@ from .github import cli as github_cli
 from .agent import Agent
 from .apply import ApplyError, Outcome, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
-from .envs.preflight import is_preflight_message
 from .events import ApprovalRequested, Decision, RunFinished
 from .factories import build_model, choose_sandbox
 from .render import JsonRenderer, RichRenderer
+from .sandboxes.base import Sandbox, SandboxError
+from .session import AgentSession, CheckedSandbox, open_checked
 from .task import Task
 from .trajectory import read_events
 from .usage import UsageError
@@ -183,6 +184,18 @@ def _describe_sandbox(sandbox: object, repo: Path, progress: Callable[[str], Non
         progress(sandbox.describe(repo))
 
 
+def _open_checked(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:
+    """The sandbox opened and its baseline judged; UsageError (one line, exit 2) when the tests cannot run there."""
+    try:
+        checked = open_checked(sandbox, task, config)
+    except SandboxError as exc:
+        raise UsageError(f"sandbox error: {exc}") from exc
+    if checked.problem is not None:
+        checked.close()
+        raise UsageError(checked.problem.message)
+    return checked
+
+
 def cmd_fix(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, emoji=False)
     issue = _issue_text(args)
@@ -196,26 +209,24 @@ def cmd_fix(args: argparse.Namespace) -> int:
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
     with ExitStack() as stack:  # owns the local runtime process, if any
         progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
-        # The sandbox (and its environment image) first: an environment that cannot be built never starts a model.
+        # The sandbox, its environment and the baseline tests first: an environment that cannot be built, or tests
+        # that cannot run, never start (or download) a model.
         sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         if warning:
             console.print(f"[yellow]warning: {escape(visible(warning))}[/]")
         _describe_sandbox(sandbox, repo, progress)
-        model = build_model(config.model, stack, progress=progress)
         task = Task(repo=repo, issue=issue, test_command=config.tests.command)
+        checked = stack.enter_context(_open_checked(sandbox, task, config))
+        model = build_model(config.model, stack, progress=progress)
         agent = Agent(model, sandbox, config, approver=terminal_approver(console))
         renderer = JsonRenderer() if args.json else RichRenderer(console)
         final: RunFinished | None = None
-        for event in agent.run(task):
-            if isinstance(event, RunFinished):
-                final = event
-                if not args.json and is_preflight_message(event.message):
-                    continue  # said once, below, as the run's one error line
-            renderer(event)
+        with AgentSession(agent, task, checked) as session:
+            for event in session.start():
+                renderer(event)
+                if isinstance(event, RunFinished):
+                    final = event
     assert final is not None
-    if final.status == "error" and is_preflight_message(final.message):
-        console.print(f"[red]error:[/] {escape(visible_line(final.message))}", soft_wrap=True)  # one line, unwrapped
-        return EXIT_USAGE
     patch_file = agent.trajectory_path.with_suffix(".patch") if agent.trajectory_path else None
     if patch_file and final.patch.strip():
         patch_file.write_text(final.patch, encoding="utf-8", errors="surrogateescape")

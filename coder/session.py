@@ -6,17 +6,19 @@ import secrets
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from coder_tools.base import WorkspaceOptions
+from coder_tools.base import ToolResult, WorkspaceOptions
 
 from . import conversation as conv
 from .agent import _RunState
-from .envs.preflight import judge
+from .config import Config
+from .envs.preflight import Problem, judge
 from .events import Event, FollowUpSent, RunStarted, StepUndone
 from .models.base import Message, ModelError
 from .patch_check import UnsafePatch, check_patch
-from .sandboxes.base import SandboxError, SandboxSession
+from .sandboxes.base import Sandbox, SandboxError, SandboxSession
 from .sandboxes.rpc import WorkspaceError
 from .task import Task
 from .trajectory import TrajectoryWriter
@@ -29,6 +31,49 @@ class SessionBusy(RuntimeError):
     """A turn is still running; wait for it (or interrupt it) first."""
 
 
+@dataclass
+class CheckedSandbox:
+    """A sandbox opened and its baseline test run judged (envs.preflight), before any model call.
+
+    `coder fix` opens one before it builds the model, so tests that cannot run never start (or download) one, and
+    hands it to the AgentSession, which owns it from then on. close() removes the sandbox; safe to call twice."""
+
+    session: SandboxSession
+    baseline: ToolResult | None  # None when agent.baseline_tests is off
+    problem: Problem | None
+    stack: ExitStack
+
+    def close(self) -> None:
+        self.stack.close()
+
+    def __enter__(self) -> "CheckedSandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def workspace_options(config: Config, task: Task) -> WorkspaceOptions:
+    """What the tool server is told at start: the test command, the command timeout and the output cap."""
+    return WorkspaceOptions(test_command=config.tests.command or task.test_command,
+                            bash_timeout=config.sandbox.bash_timeout, output_cap=config.sandbox.output_cap)
+
+
+def open_checked(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:
+    """Open SANDBOX on the task's repo and run and judge the baseline tests (when agent.baseline_tests is on).
+
+    Raises SandboxError when the sandbox cannot start; a KeyboardInterrupt on the way leaves nothing behind."""
+    stack = ExitStack()
+    try:
+        session = stack.enter_context(sandbox.open(task.repo, workspace_options(config, task)))
+        baseline = session.call("run_tests", {}) if config.agent.baseline_tests else None
+    except BaseException:
+        stack.close()
+        raise
+    problem = judge(baseline, task.repo.resolve()) if baseline is not None else None
+    return CheckedSandbox(session, baseline, problem, stack)
+
+
 class AgentSession:
     """Drives the agent's steps for a task, then for each follow-up, keeping the sandbox and the conversation.
 
@@ -36,9 +81,10 @@ class AgentSession:
     from any thread: the current turn stops at the next model token or before the next tool call, and the session
     stays usable. close() removes the sandbox."""
 
-    def __init__(self, agent: "Agent", task: Task) -> None:
+    def __init__(self, agent: "Agent", task: Task, checked: "CheckedSandbox | None" = None) -> None:
         self.agent = agent
         self.task = task
+        self._checked = checked  # a sandbox opened and judged before the model existed (coder fix)
         self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
         self.state = _RunState()
         self.messages: list[Message] = []
@@ -95,6 +141,9 @@ class AgentSession:
 
     def close(self) -> None:
         """Remove the sandbox and close the trajectory; safe to call twice."""
+        checked, self._checked = self._checked, None
+        if checked is not None:
+            checked.close()
         self._close_sandbox()
         self._writer.close()
 
@@ -120,24 +169,24 @@ class AgentSession:
         agent, cfg, state = self.agent, self.agent.config, self.state
         yield RunStarted(self.run_id, self.task.title, agent.model.name, agent.sandbox.name,
                          str(self.task.repo.resolve()), cfg.limits.model_dump())
-        options = WorkspaceOptions(test_command=cfg.tests.command or self.task.test_command,
-                                   bash_timeout=cfg.sandbox.bash_timeout, output_cap=cfg.sandbox.output_cap)
         state.new_turn()
         try:
-            self.sandbox_session = self._stack.enter_context(agent.sandbox.open(self.task.repo, options))
+            checked, self._checked = self._checked, None
+            if checked is None:
+                checked = open_checked(agent.sandbox, self.task, cfg)
+            self._stack.enter_context(checked)  # the session owns the sandbox from here on
+            self.sandbox_session = checked.session
             baseline_line = None
-            if cfg.agent.baseline_tests:
-                result = self.sandbox_session.call("run_tests", {})
-                if result.ok:
-                    state.baseline = dict(result.data.get("tests", {}))
-                    baseline_line = conv.test_summary(result.data)
-                    yield agent._tests_event("baseline", result.data)
-                problem = judge(result, self.task.repo.resolve())
-                if problem is not None:  # stop before the first model call, naming the fix
-                    self._close_sandbox()
-                    state.status, state.message = "error", problem.message
-                    yield agent._finished(state, "")
-                    return
+            result = checked.baseline
+            if result is not None and result.ok:
+                state.baseline = dict(result.data.get("tests", {}))
+                baseline_line = conv.test_summary(result.data)
+                yield agent._tests_event("baseline", result.data)
+            if checked.problem is not None:  # stop before the first model call, naming the fix
+                self._close_sandbox()
+                state.status, state.message = "error", checked.problem.message
+                yield agent._finished(state, "")
+                return
             state.needs_change = bool(self.task.issue) or bool(conv.failing_ids(state.baseline))
             self.messages = conv.opening_messages(self.task, cfg, agent.schemas, baseline_line)
         except KeyboardInterrupt:

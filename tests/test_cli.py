@@ -302,22 +302,21 @@ def test_tests_that_cannot_run_exit_2_with_one_line_and_no_model_call(make_repo:
     script_fix(server)  # replies are there; none may be asked for
     proc = coder("fix", "add() subtracts", "--yes", "--no-stream", "--base-url", server.base_url, cwd=repo, env=env)
     assert proc.returncode == 2, proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error")]
-    assert len(errors) == 1 and errors[0].startswith("error: the tests cannot run here: ")
-    assert errors[0].endswith("(agent.baseline_tests = false skips this check)")  # not wrapped over lines
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("coder: error: the tests cannot run here: "), proc.stderr
+    assert errors[0].endswith("(agent.baseline_tests = false skips this check)")  # one line, not wrapped
     assert "notinstalledpkg_zz" in errors[0] and "sandbox.setup" in errors[0], proc.stderr
     assert "local sandbox: tests run with" in proc.stderr  # which interpreter, said before the run
     assert "Traceback" not in proc.stderr
-    assert not [p for p in server.paths if "chat/completions" in p]  # zero model calls
+    assert server.requests == []  # zero model calls
     assert tree_snapshot(repo) == before
 
 
-def test_json_mode_ends_its_stream_with_the_preflight_error(make_repo: Any, server: FakeOpenAIServer,
-                                                            env: dict[str, str]) -> None:
+def test_tests_that_cannot_run_are_found_before_the_model_is_started(make_repo: Any, env: dict[str, str]) -> None:
+    """The check runs before the model is built: with no endpoint at all the message is still the tests' one."""
     repo = make_repo({"README.md": "no tests here\n"})
-    proc = coder("fix", "x", "--json", "--base-url", server.base_url, cwd=repo, env=env)
+    proc = coder("fix", "x", "--json", "--base-url", "http://127.0.0.1:9/v1", cwd=repo, env=env)
     assert proc.returncode == 2, proc.stderr
-    final = json.loads(proc.stdout.splitlines()[-1])
-    assert final["type"] == "run_finished" and final["status"] == "error"
-    assert final["message"].startswith("the tests cannot run here: no test runner") and "tests.command" in final["message"]
-    assert not [p for p in server.paths if "chat/completions" in p]
+    assert proc.stdout == ""  # like every usage error: nothing ran, no events
+    assert proc.stderr.strip().splitlines()[-1].startswith("coder: error: the tests cannot run here: no test runner")
+    assert "tests.command" in proc.stderr and "127.0.0.1:9" not in proc.stderr
