@@ -30,6 +30,7 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     """Open the app on the repository; returns the exit code."""
     from ..agent import Agent
     from ..factories import build_model, choose_sandbox
+    from ..sandboxes.local import LocalSandbox
     from .app import CoderApp, TuiDeps
     from .bridge import AgentBridge
 
@@ -51,8 +52,10 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     config = load_config(repo, flags, warn=warn)
     with ExitStack() as stack:  # owns the local runtime process, if any
         progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
+        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)  # first: a failed environment starts no model
+        if isinstance(sandbox, LocalSandbox):  # which interpreter runs the tests (the user's own environment)
+            progress(sandbox.describe(repo))
         model = build_model(config.model, stack, progress=progress)
-        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
         bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command)
         deps = TuiDeps(bridge, repo, model.name, sandbox.name, notices=[*notices, *([warning] if warning else [])])
         try:
