@@ -26,8 +26,7 @@ from .config import Config, ConfigError, load_config
 from .events import ApprovalRequested, Decision, RunFinished
 from .factories import build_model, choose_sandbox
 from .render import JsonRenderer, RichRenderer
-from .sandboxes.base import Sandbox, SandboxError
-from .session import AgentSession, CheckedSandbox, open_checked
+from .session import AgentSession, open_checked_or_refuse
 from .task import Task
 from .trajectory import read_events
 from .usage import UsageError
@@ -184,18 +183,6 @@ def _describe_sandbox(sandbox: object, repo: Path, progress: Callable[[str], Non
         progress(sandbox.describe(repo))
 
 
-def _open_checked(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:
-    """The sandbox opened and its baseline judged; UsageError (one line, exit 2) when the tests cannot run there."""
-    try:
-        checked = open_checked(sandbox, task, config)
-    except SandboxError as exc:
-        raise UsageError(f"sandbox error: {exc}") from exc
-    if checked.problem is not None:
-        checked.close()
-        raise UsageError(checked.problem.message)
-    return checked
-
-
 def cmd_fix(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, emoji=False)
     issue = _issue_text(args)
@@ -216,7 +203,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
             console.print(f"[yellow]warning: {escape(visible(warning))}[/]")
         _describe_sandbox(sandbox, repo, progress)
         task = Task(repo=repo, issue=issue, test_command=config.tests.command)
-        checked = stack.enter_context(_open_checked(sandbox, task, config))
+        checked = stack.enter_context(open_checked_or_refuse(sandbox, task, config))
         model = build_model(config.model, stack, progress=progress)
         agent = Agent(model, sandbox, config, approver=terminal_approver(console))
         renderer = JsonRenderer() if args.json else RichRenderer(console)

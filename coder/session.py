@@ -22,6 +22,7 @@ from .sandboxes.base import Sandbox, SandboxError, SandboxSession
 from .sandboxes.rpc import WorkspaceError
 from .task import Task
 from .trajectory import TrajectoryWriter
+from .usage import UsageError
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -72,6 +73,19 @@ def open_checked(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox
         raise
     problem = judge(baseline, task.repo.resolve()) if baseline is not None else None
     return CheckedSandbox(session, baseline, problem, stack)
+
+
+def open_checked_or_refuse(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:
+    """open_checked for the command line (`coder fix`, `coder tui`): UsageError, one line and exit code 2, when the
+    sandbox cannot start or the tests cannot run in it."""
+    try:
+        checked = open_checked(sandbox, task, config)
+    except SandboxError as exc:
+        raise UsageError(f"sandbox error: {exc}") from exc
+    if checked.problem is not None:
+        checked.close()
+        raise UsageError(checked.problem.message)
+    return checked
 
 
 class AgentSession:

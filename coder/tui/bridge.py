@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Union
 
 from ..agent import Agent
 from ..events import ApprovalRequested, Decision, Event, TextStreamed
-from ..session import AgentSession, SessionBusy
+from ..session import AgentSession, CheckedSandbox, SessionBusy
 from ..task import Task
 
 
@@ -43,11 +43,13 @@ class AgentBridge:
     The first message starts a session on the task; later ones are follow-ups in the same sandbox. Approval requests
     block the worker until decide() (or interrupt(), which declines) is called from the UI."""
 
-    def __init__(self, agent: Agent, repo: Path, test_command: str | None = None) -> None:
+    def __init__(self, agent: Agent, repo: Path, test_command: str | None = None,
+                 checked: CheckedSandbox | None = None) -> None:
         self.agent = agent
         self.repo = repo
         self.test_command = test_command
         self.session: AgentSession | None = None
+        self._checked = checked  # opened and judged at launch: the first task runs in it
         self._items: queue.Queue[Item] = queue.Queue()
         self._decisions: queue.Queue[Decision] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -66,7 +68,9 @@ class AgentBridge:
                 return self.session.follow_up(text)
             if self.session is not None:
                 self.session.close()
-            self.session = self.agent.session(Task(repo=self.repo, issue=text, test_command=self.test_command))
+            checked, self._checked = self._checked, None
+            self.session = AgentSession(self.agent, Task(repo=self.repo, issue=text, test_command=self.test_command),
+                                        checked)
             return self.session.start()
 
         self._start(events)
@@ -114,6 +118,9 @@ class AgentBridge:
         """Interrupt any work, wait for it, and remove the sandbox."""
         self.interrupt()
         self.wait_idle(timeout)
+        checked, self._checked = self._checked, None
+        if checked is not None:
+            checked.close()
         if self.session is not None:
             self.session.close()
             self.session = None

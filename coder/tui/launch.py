@@ -31,6 +31,8 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     from ..agent import Agent
     from ..factories import build_model, choose_sandbox
     from ..sandboxes.local import LocalSandbox
+    from ..session import open_checked_or_refuse
+    from ..task import Task
     from .app import CoderApp, TuiDeps
     from .bridge import AgentBridge
 
@@ -55,8 +57,10 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
         sandbox, warning = choose_sandbox(config.sandbox, repo, progress)  # first: a failed environment starts no model
         if isinstance(sandbox, LocalSandbox):  # which interpreter runs the tests (the user's own environment)
             progress(sandbox.describe(repo))
+        task = Task(repo=repo, test_command=config.tests.command)  # the tests run before any task is typed
+        checked = stack.enter_context(open_checked_or_refuse(sandbox, task, config))  # ...and before any model starts
         model = build_model(config.model, stack, progress=progress)
-        bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command)
+        bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command, checked)
         deps = TuiDeps(bridge, repo, model.name, sandbox.name, notices=[*notices, *([warning] if warning else [])])
         try:
             CoderApp(deps).run()
