@@ -78,7 +78,9 @@ def test_full_fix_resolves_and_reports_fail_to_pass(buggy_repo: Path, tmp_path: 
 
 
 def test_tool_schemas_are_sent_and_system_prompt_has_agents_md(make_repo: Any, tmp_path: Path) -> None:
-    repo = make_repo({"AGENTS.md": "Always use tabs.\n", "a.py": "x = 1\n"})
+    # a test file: a repository whose tests cannot be found stops before the model (coder/envs/preflight.py)
+    repo = make_repo({"AGENTS.md": "Always use tabs.\n", "a.py": "x = 1\n",
+                      "test_a.py": "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n"})
     events, model, _ = run_agent(repo, [reply("1. nothing to do", call("submit"))], tmp_path)
     assert "Always use tabs." in model.calls[0][0].content
     assert {"view_file", "edit_file", "grep", "run_tests", "bash", "submit", "update_plan"} <= set(model.tools_seen[0])
