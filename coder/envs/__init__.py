@@ -1,9 +1,24 @@
 """Per-repository environments: detect what the tests need, build it into a cached image, run the sandbox on it."""
 
-from .build import EnvBuildError, ensure_env_image, env_image_built, env_image_tag, runtime_env
-from .detect import describe, detect_environment
-from .images import list_env_images, prune_env_images
-from .spec import EnvImage, EnvSpec
+from __future__ import annotations
 
-__all__ = ["EnvBuildError", "EnvImage", "EnvSpec", "describe", "detect_environment", "ensure_env_image",
-           "env_image_built", "env_image_tag", "list_env_images", "prune_env_images", "runtime_env"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .build import EnvBuildError, ensure_env_image, env_image_built, env_image_tag, runtime_env
+    from .detect import describe, detect_environment
+    from .images import list_env_images, prune_env_images
+    from .spec import EnvImage, EnvSpec
+
+# Imported on first use: the local sandbox needs only detection, not the Docker modules behind build/images.
+_WHERE = {"EnvBuildError": "build", "ensure_env_image": "build", "env_image_built": "build", "env_image_tag": "build",
+          "runtime_env": "build", "describe": "detect", "detect_environment": "detect", "list_env_images": "images",
+          "prune_env_images": "images", "EnvImage": "spec", "EnvSpec": "spec"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
