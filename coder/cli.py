@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__, sandbox_cli
+from . import __version__, demo, env_cli, sandbox_cli
 from .runtime import models_cli
 from .tui import launch as tui_launch
 from .eval import cli as eval_cli
@@ -60,13 +60,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="ask before risky calls (bash, unusual files) or before every call that writes or runs")
 
     sandbox_cli.add_parser(sub)
+    env_cli.add_parser(sub)
+    demo.add_parser(sub)
     models_cli.add_parser(sub)
     eval_cli.add_parser(sub)
     github_cli.add_parser(sub)
 
-    doctor = sub.add_parser("doctor", help="probe the model endpoint (local or remote) and the Docker sandbox")
+    doctor = sub.add_parser("doctor", help="probe the model endpoint (local or remote), the Docker sandbox and the "
+                                           "repository's environment (detected, built, tests found)")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
-    doctor.add_argument("--repo", type=Path, default=Path("."), help="where to read configuration from")
+    doctor.add_argument("--repo", type=Path, default=Path("."), help="the repository to check (and read configuration from)")
     _model_flags(doctor)
 
     serve = sub.add_parser("serve", help="serve a local model on 127.0.0.1 behind an OpenAI-compatible API")
@@ -239,7 +242,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True, highlight=False)
     config = load_config(args.repo.resolve(), _model_overrides(args))
-    report = doctor.diagnose(config, lambda line: console.print(f"[dim]{escape(line)}[/]"))
+    report = doctor.diagnose(config, lambda line: console.print(f"[dim]{escape(line)}[/]"), repo=args.repo.resolve())
     print(doctor.render(report, args.json))
     return EXIT_USAGE if "probe_error" in report else EXIT_RESOLVED
 
