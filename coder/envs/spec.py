@@ -26,8 +26,10 @@ class EnvSpec:
 
     @property
     def setup_command(self) -> str:
-        """The command line the build runs, for display: the user's setup, or the detected install joined."""
-        return self.setup or " && ".join(self.install) or "(nothing to install)"
+        """The command line the build runs, for display: the user's setup, or the detected steps joined (each one runs on
+        its own and must succeed, so a step with `||` is shown in parentheses)."""
+        steps = [f"({step})" if "||" in step or ";" in step else step for step in self.install]
+        return self.setup or " && ".join(steps) or "(nothing to install)"
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,9 @@ def test_user_setup_replaces_the_detected_install(tmp_path: Path) -> None:
 def test_dependency_folders_are_not_walked(tmp_path: Path) -> None:
     spec = detect_environment(make(tmp_path, {"node_modules/x/test_y.py": "", ".venv/lib/test_z.py": ""}))
     assert spec.languages == () and spec.install == ()
+
+
+def test_the_shown_command_reads_as_the_build_runs_it() -> None:
+    # each step runs on its own and must succeed: `a && b || c` would read as if c rescued a failed b
+    spec = EnvSpec(install=("python3 -m venv /e", "pip install -r r.txt", "pytest --version || pip install pytest"))
+    assert spec.setup_command == "python3 -m venv /e && pip install -r r.txt && (pytest --version || pip install pytest)"
