@@ -162,7 +162,16 @@ def _python_missing(module: str, said: str, repo: Path | None) -> Problem | None
                         "in sandbox.setup or the project's virtualenv) or set tests.command (e.g. with PYTHONPATH=src)")
     return _problem("missing_module", f"every test fails because the Python module '{top}' is not installed "
                     f"({said})", f"add the package that provides it to the project's dependencies, install it with "
-                    f"sandbox.setup (e.g. `pip install {top}`) or in the project's virtualenv, or set tests.command")
+                    f"sandbox.setup (e.g. `pip install {_DISTRIBUTIONS.get(top, top)}`) or in the project's virtualenv, or "
+                    "set tests.command")
+
+
+# Import names whose package on the index is named differently (the common ones), for the suggested install command.
+_DISTRIBUTIONS = {"yaml": "PyYAML", "PIL": "Pillow", "cv2": "opencv-python", "sklearn": "scikit-learn",
+                  "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "dotenv": "python-dotenv",
+                  "jwt": "PyJWT", "attr": "attrs", "serial": "pyserial", "magic": "python-magic",
+                  "Crypto": "pycryptodome", "OpenSSL": "pyOpenSSL",
+                  "git": "GitPython", "docx": "python-docx", "fitz": "PyMuPDF", "zmq": "pyzmq"}
 
 
 def _node_missing(spec: str, repo: Path | None) -> Problem | None:

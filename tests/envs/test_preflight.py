@@ -75,6 +75,13 @@ def test_every_test_erroring_on_a_third_party_module_names_the_package(tmp_path:
     assert "'requestz'" in problem.message and "pip install requestz" in problem.message
     assert "sandbox.setup" in problem.message and "tests.command" in problem.message
 
+def test_a_module_whose_package_is_named_differently_suggests_the_package(tmp_path: Path) -> None:
+    repo = write(tmp_path, {"conf.py": "import yaml\n", "tests/test_calc.py": TEST_ADD})
+    note = "conf.py:1: in <module>\n    import yaml\nE   ModuleNotFoundError: No module named 'yaml'"
+    problem = judge(result(tests={"tests/test_calc.py": "error"}, failures={"tests/test_calc.py": note}), repo)
+    assert problem is not None and "'yaml'" in problem.message and "pip install PyYAML" in problem.message
+
+
 
 def test_a_missing_module_in_conftest_with_no_results_stops(tmp_path: Path) -> None:
     tail = ("Exit code 4; no test results could be read. Output tail:\nImportError while loading conftest "
