@@ -49,25 +49,23 @@ def environment_report(config: Any, repo: Path, progress: Callable[[str], None] 
 def _count_tests(config: Any, repo: Path, docker: tuple[Any, Any, dict[str, Any]] | None,
                  progress: Callable[[str], None]) -> dict[str, Any] | str:
     """Open the sandbox (Docker on the env image, or local), run the tests once, and count what the run found."""
-    from coder_tools.base import WorkspaceOptions
-
     from .sandboxes.base import SandboxError
+    from .session import workspace_options
+    from .task import Task
 
-    options = WorkspaceOptions(test_command=config.tests.command, bash_timeout=config.sandbox.bash_timeout,
-                               output_cap=config.sandbox.output_cap)
+    options = workspace_options(config, Task(repo=repo))  # what `coder fix` tells the tool server
     if docker is None:
         from .sandboxes.local import LocalSandbox
 
         sandbox: Any = LocalSandbox()
     else:
         from .envs import ensure_env_image
-        from .sandboxes.docker import DockerLimits, DockerSandbox
+        from .factories import docker_limits
+        from .sandboxes.docker import DockerSandbox
 
         client, spec, fields = docker
         image = ensure_env_image(client, repo, spec, fields["sandbox_image"], progress)  # built: a cache hit
-        cfg = config.sandbox
-        limits = DockerLimits(memory=cfg.memory, cpus=cfg.cpus, pids=cfg.pids, workspace_size=cfg.workspace_size)
-        sandbox = DockerSandbox(image=image.tag, limits=limits, client=client, env=image.env)  # type: ignore[call-arg]
+        sandbox = DockerSandbox(image=image.tag, limits=docker_limits(config.sandbox), client=client, env=image.env)
     progress(f"running the tests once in the {sandbox.name} sandbox to count them ...")
     try:
         with sandbox.open(repo, options) as session:

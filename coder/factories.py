@@ -99,7 +99,7 @@ def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
 
     With a repo and sandbox.environment = "auto", the sandbox runs on the repo's environment image (detected, built
     on first use, cached); a build that fails raises ConfigError (never a silent fallback to the local sandbox)."""
-    from .sandboxes.docker import DockerLimits, DockerSandbox, docker_client
+    from .sandboxes.docker import DockerSandbox, docker_client
     from .sandboxes.docker_image import ensure_setup_image
 
     client = docker_client()
@@ -120,8 +120,14 @@ def docker_sandbox(config: SandboxConfig, repo_for_setup: object = None,
         image, env = built.tag, built.env
     elif config.setup and isinstance(repo_for_setup, Path):
         image = ensure_setup_image(client, repo_for_setup, config.setup, image, progress)
-    limits = DockerLimits(memory=config.memory, cpus=config.cpus, pids=config.pids, workspace_size=config.workspace_size)
-    return DockerSandbox(image=image, limits=limits, client=client, env=env)
+    return DockerSandbox(image=image, limits=docker_limits(config), client=client, env=env)
+
+
+def docker_limits(config: SandboxConfig) -> Any:
+    """The container limits the configuration asks for (a DockerLimits)."""
+    from .sandboxes.docker import DockerLimits
+
+    return DockerLimits(memory=config.memory, cpus=config.cpus, pids=config.pids, workspace_size=config.workspace_size)
 
 
 def choose_sandbox(config: SandboxConfig, repo: object = None,
