@@ -15,8 +15,9 @@ from typing import Any, Callable, Sequence
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__, demo, env_cli, sandbox_cli
+from . import __version__, demo, env_cli
 from .runtime import models_cli
+from .sandboxes import cli as sandbox_cli
 from .tui import launch as tui_launch
 from .eval import cli as eval_cli
 from .github import cli as github_cli

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..config import Config, ConfigError, load_config
-from ..taskspec import TaskSpecError
 from ..usage import UsageError
 from .harness import RunLimits
 from .progress import make_display
@@ -20,6 +19,7 @@ from .report import write_reports
 from .runner import HARNESSES, EvalPlan, Evaluation
 from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from .tasks import filter_tasks, load_tasks
+from .taskspec import TaskSpecError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 

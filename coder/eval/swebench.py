@@ -9,9 +9,9 @@ from typing import Any, Iterable
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..taskspec import Language, TaskSpecError, describe_validation_error
 from .results import RunRecord
 from .tasks import EvalTask
+from .taskspec import Language, TaskSpecError, describe_validation_error
 
 
 class SweBenchInstance(BaseModel):

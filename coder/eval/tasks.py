@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..sandboxes.repo_copy import repo_files
-from ..taskspec import TaskSpecError, checkout, commit_all, export_revision, load_task, task_dirs
+from .taskspec import TaskSpecError, checkout, commit_all, export_revision, load_task, task_dirs
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from coder.eval.harness import RunLimits  # noqa: E402
 from coder.eval.runner import EvalPlan  # noqa: E402
 from coder.eval.sandboxing import SandboxPlan  # noqa: E402
 from coder.eval.tasks import EvalTask, from_task_dir  # noqa: E402
+from coder.eval.taskspec import load_solution  # noqa: E402
 from coder.models.base import ModelReply  # noqa: E402
-from coder.taskspec import load_solution  # noqa: E402
 from coder.testing import ScriptedModel, call, reply  # noqa: E402
 
 TASKS_DIR = _TESTS.parent / "tasks"

@@ -13,7 +13,7 @@ from conftest import RecordingDisplay, scripted_factory
 from coder.eval.runner import EvalPlan, Evaluation
 from coder.eval.swebench import find_clone, load_instances
 from coder.eval.tasks import load_tasks
-from coder.taskspec import TaskSpecError
+from coder.eval.taskspec import TaskSpecError
 from coder.testing import call, reply
 from repo_helpers import git
 

@@ -18,7 +18,7 @@ for _p in (str(_HERE), str(_HERE.parents[1])):  # the fake server module; the re
 from fake_github import FakeGitHub  # noqa: E402
 from repo_helpers import git  # noqa: E402
 
-from coder.taskspec import checkout, load_task  # noqa: E402
+from coder.eval.taskspec import checkout, load_task  # noqa: E402
 
 TASK = _HERE.parents[1] / "tasks" / "csv-export-drops-last-row"
 ISSUE = 7

@@ -16,10 +16,10 @@ from repo_helpers import git, tree_snapshot, worktree_snapshot
 
 from coder.cli import _parser
 from coder.config import Config
+from coder.eval.taskspec import checkout, load_solution, load_task
 from coder.github import cli as github_cli
 from coder.github.artifacts import PATCH, SUMMARY, TRAJECTORY
 from coder.sandboxes.local import LocalSandbox
-from coder.taskspec import checkout, load_solution, load_task
 from coder.testing import ScriptedModel, call, reply
 
 F2P = load_task(TASK).fail_to_pass

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from coder.taskspec import checkout, load_task
+from coder.eval.taskspec import checkout, load_task
 
 TASK = Path(__file__).resolve().parents[2] / "tasks" / "paginator-drops-partial-page"
 

@@ -9,10 +9,11 @@ import pytest
 
 from coder.agent import Agent
 from coder.config import Config
+from coder.eval.taskspec import checkout, load_solution, load_task, task_dirs
 from coder.events import RunFinished, ToolCallRejected
 from coder.models.base import ModelReply
 from coder.sandboxes.base import Sandbox
-from coder.taskspec import as_task, checkout, load_solution, load_task, task_dirs
+from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
 from repo_helpers import tree_snapshot
 
@@ -38,7 +39,7 @@ def test_scripted_solution_resolves_task(task_dir: Path, tmp_path: Path, sandbox
     before = tree_snapshot(repo)
     model = ScriptedModel(scripted_replies(task_dir))
     agent = Agent(model, sandbox, Config(), trajectory_dir=tmp_path / "traj")
-    events = list(agent.run(as_task(spec, repo)))
+    events = list(agent.run(Task(repo=repo, issue=spec.issue, test_command=spec.test_command)))
     model.assert_consumed()
     final = events[-1]
     assert isinstance(final, RunFinished)

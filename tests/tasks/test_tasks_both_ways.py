@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from coder import taskspec
-from coder.taskspec import load_task
+from coder.eval import taskspec
+from coder.eval.taskspec import load_task
 from coder_tools.base import Workspace, WorkspaceOptions
 from coder_tools.server import run_tool
 

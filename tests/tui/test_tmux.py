@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from coder import taskspec
+from coder.eval import taskspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 from fake_openai_server import FakeOpenAIServer, completion, native_call  # noqa: E402

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coder.taskspec import TaskSpecError, checkout, is_git_url, load_task
+from coder.eval.taskspec import TaskSpecError, checkout, is_git_url, load_task
 from repo_helpers import git
 
 BASE = {"id": "t1", "language": "python", "issue": "add() subtracts\n\nIt should add.",

@@ -20,8 +20,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .task import Task
-
 _GIT_IDENTITY = {"GIT_AUTHOR_NAME": "coder", "GIT_AUTHOR_EMAIL": "coder@localhost",
                  "GIT_COMMITTER_NAME": "coder", "GIT_COMMITTER_EMAIL": "coder@localhost"}
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
@@ -196,7 +194,3 @@ def checkout(task_dir: Path, dest: Path, spec: TaskSpec | None = None) -> Path:
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".git"), symlinks=True)
     commit_all(dest)
     return dest
-
-
-def as_task(spec: TaskSpec, repo: Path) -> Task:
-    return Task(repo=repo, issue=spec.issue, test_command=spec.test_command)

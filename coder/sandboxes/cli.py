@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .config import load_config
-from .resources import resource_dir
-from .sandboxes.base import SandboxError
-from .sandboxes.docker_image import DEFAULT_BASE, OFFLINE_BASE
+from ..config import load_config
+from ..resources import resource_dir
+from .base import SandboxError
+from .docker_image import DEFAULT_BASE, OFFLINE_BASE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sandbox_command == "base":
         script = resource_dir("sandbox") / "build-base.sh"
         return subprocess.run(["bash", str(script), args.name]).returncode and 2
-    from .sandboxes.docker import docker_client, prune
+    from .docker import docker_client, prune
 
     try:
         client = docker_client()
@@ -54,7 +54,7 @@ class SandboxCliError(Exception):
 
 
 def _build(args: argparse.Namespace, client: object, console: Console) -> int:
-    from .sandboxes.docker_image import build_image, ensure_setup_image
+    from .docker_image import build_image, ensure_setup_image
 
     repo = args.repo.resolve()
     config = load_config(repo) if repo.is_dir() else None
