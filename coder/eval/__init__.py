@@ -2,8 +2,9 @@
 comparison) in parallel sandboxes, graded in fresh sandboxes, reported as JSONL, markdown, a plot and predictions."""
 
 from .jobs import EvalConfig, Job
+from .plan import EvalPlan
 from .results import GradeResult, ResultStore, RunRecord
-from .runner import EvalOutcome, EvalPlan, Evaluation
+from .runner import EvalOutcome, Evaluation
 from .tasks import EvalTask, load_tasks
 
 __all__ = ["EvalConfig", "EvalOutcome", "EvalPlan", "EvalTask", "Evaluation", "GradeResult", "Job", "ResultStore",

@@ -14,9 +14,10 @@ from rich.markup import escape
 from ..config import Config, ConfigError, load_config
 from ..usage import UsageError
 from .harness import RunLimits
+from .plan import HARNESSES, EvalPlan
 from .progress import make_display
 from .report import write_reports
-from .runner import HARNESSES, EvalPlan, Evaluation
+from .runner import Evaluation
 from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from .tasks import filter_tasks, load_tasks
 from .taskspec import TaskSpecError

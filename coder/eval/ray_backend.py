@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, Mapping
 
 from .endpoint import Endpoint
 from .guard import SessionGuard
+from .harness import Harness
 from .jobs import Interrupted, Job, execute
+from .plan import EvalPlan
+from .progress import Display
 from .results import RunRecord
 from .tasks import pack, unpack
-
-if TYPE_CHECKING:
-    from .runner import EvalPlan, Evaluation
 
 
 def available() -> bool:
@@ -24,16 +24,13 @@ def available() -> bool:
     return importlib.util.find_spec("ray") is not None
 
 
-def _job(job: Job, plan: "EvalPlan", endpoint: Endpoint | None, archive: bytes) -> dict[str, Any] | None:
+def _job(job: Job, harness: Harness, plan: EvalPlan, archive: bytes) -> dict[str, Any] | None:
     """Runs on a Ray worker: returns the record as a dict, or None when cancelled."""
-    from .runner import make_harness
-
     guard = SessionGuard()
     with tempfile.TemporaryDirectory(prefix="coder-ray-") as tmp:
         checkout = unpack(archive, Path(tmp) / "repo")
         if plan.sandbox.kind == "docker":
             plan.sandbox.prepare(job.task, checkout)  # images are cached per engine: built once per node
-        harness = make_harness(job.config.harness, plan, endpoint, plan.out / "trajectories" / job.config.slug)
         try:
             return execute(job, harness, checkout, plan.sandbox, guard, plan.grade_timeout).model_dump()
         except Interrupted:
@@ -56,17 +53,19 @@ def _init(address: str | None, workers: int) -> bool:
     return True
 
 
-def run_on_ray(evaluation: "Evaluation", jobs: list[Job], endpoint: Endpoint | None) -> int:
-    """Submit JOBS (at most plan.workers in flight) and record results as they come back; returns how many."""
+def run_on_ray(plan: EvalPlan, jobs: list[Job], harnesses: Mapping[str, Harness], endpoint: Endpoint | None,
+               checkouts: Mapping[str, Path], display: Display, record: Callable[[Job, RunRecord], None]) -> int:
+    """Submit JOBS (at most plan.workers in flight), each with its harness from HARNESSES (sent to Ray once) and its
+    task's checkout from CHECKOUTS, and RECORD results as they come back; returns how many."""
     import ray
 
-    plan = evaluation.plan
     if plan.ray_address not in (None, "local") and endpoint is not None and "127.0.0.1" in endpoint.config.base_url:
-        evaluation.display.note("warning: the model endpoint listens on 127.0.0.1 of this machine; Ray workers on "
-                                "other machines cannot reach it (pass --base-url of a shared server)")
+        display.note("warning: the model endpoint listens on 127.0.0.1 of this machine; Ray workers on "
+                     "other machines cannot reach it (pass --base-url of a shared server)")
     started = _init(plan.ray_address, plan.workers)
     remote = ray.remote(num_cpus=1, max_retries=0)(_job)
-    archives = {task_id: ray.put(pack(path)) for task_id, path in evaluation.checkouts.items()}
+    archives = {task_id: ray.put(pack(path)) for task_id, path in checkouts.items()}
+    shipped = {name: ray.put(harness) for name, harness in harnesses.items()}
     waiting = list(jobs)
     running: dict[Any, Job] = {}
     recorded = 0
@@ -74,14 +73,14 @@ def run_on_ray(evaluation: "Evaluation", jobs: list[Job], endpoint: Endpoint | N
         while waiting or running:
             while waiting and len(running) < max(1, plan.workers):
                 job = waiting.pop(0)
-                running[remote.remote(job, plan, endpoint, archives[job.task.id])] = job
-                evaluation.display.started(job)
+                running[remote.remote(job, shipped[job.config.harness], plan, archives[job.task.id])] = job
+                display.started(job)
             ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             for ref in ready:
                 job = running.pop(ref)
                 data = ray.get(ref)
                 if data is not None:
-                    evaluation.record(job, RunRecord.model_validate(data))
+                    record(job, RunRecord.model_validate(data))
                     recorded += 1
     except BaseException:
         for ref in running:

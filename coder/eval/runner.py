@@ -8,73 +8,30 @@ import signal
 import tempfile
 import threading
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..config import Config
 from ..models.config import ModelConfig
 from ..sandboxes.base import SandboxSession
-from .endpoint import Endpoint, model_label, open_endpoint
+from .endpoint import open_endpoint
 from .guard import SessionGuard
-from .harness import CoderHarness, GoldHarness, Harness, ModelFactory, RunLimits
-from .jobs import EvalConfig, Interrupted, Job, execute
+from .harness import Harness
+from .jobs import Interrupted, Job, execute
+from .plan import EvalPlan, make_harness
 from .progress import Display
 from .results import ResultStore, RunRecord
-from .sandboxing import SandboxPlan
 from .tasks import EvalTask
-
-HARNESSES = ("coder", "mini-swe-agent", "gold")
-
-
-@dataclass
-class EvalPlan:
-    """Everything one `coder eval` needs. models: one entry per model (None: model_factory, for tests)."""
-
-    tasks: list[EvalTask]
-    out: Path
-    config: Config
-    sandbox: SandboxPlan
-    models: list[ModelConfig | None] = field(default_factory=lambda: [None])
-    harnesses: list[str] = field(default_factory=lambda: ["coder"])
-    limits: RunLimits = field(default_factory=RunLimits)
-    runs: int = 1
-    workers: int = 1
-    redo: bool = False
-    model_factory: ModelFactory | None = None
-    model_name: str = "scripted"
-    mini_config: str = "mini"
-    grade_timeout: float = 300.0
-    ray: bool = False
-    ray_address: str | None = None
-
-    def label(self, model: ModelConfig | None) -> str:
-        return model_label(model) if model is not None else self.model_name
-
-    def configs(self, model: ModelConfig | None) -> list[EvalConfig]:
-        return [EvalConfig(h, "reference" if h == "gold" else self.label(model)) for h in self.harnesses]
-
-    def all_configs(self) -> list[EvalConfig]:
-        return list(dict.fromkeys(c for m in self.models for c in self.configs(m)))
 
 
 @dataclass
 class EvalOutcome:
+    """What a run of the eval left: the records of the plan's configurations and tasks, and what it did."""
+
     records: list[RunRecord]
     interrupted: bool
     ran: int
     skipped: int
-
-
-def make_harness(name: str, plan: EvalPlan, endpoint: Endpoint | None, trajectory_dir: Path) -> Harness:
-    if name == "coder":
-        return CoderHarness(plan.config, endpoint, trajectory_dir, plan.model_factory)
-    if name == "gold":
-        return GoldHarness()
-    from .mini_swe import MiniSweAgentHarness
-
-    assert endpoint is not None, "mini-swe-agent needs a model endpoint"
-    return MiniSweAgentHarness(endpoint, plan.limits, trajectory_dir, plan.mini_config)
 
 
 @contextmanager
@@ -167,10 +124,10 @@ class Evaluation:
             configs = {j.config.harness: j.config for j in jobs}
             harnesses = {name: make_harness(name, plan, endpoint, plan.out / "trajectories" / config.slug)
                          for name, config in configs.items()}
-            if plan.ray:
+            if plan.ray:  # the same harnesses, shipped to the workers once
                 from .ray_backend import run_on_ray
 
-                return run_on_ray(self, jobs, endpoint)
+                return run_on_ray(plan, jobs, harnesses, endpoint, self.checkouts, self.display, self.record)
             return self._run_threads(jobs, harnesses)
 
     def record(self, job: Job, record: RunRecord) -> None:

@@ -14,7 +14,7 @@ if str(_TESTS / "models") not in sys.path:  # the scripted OpenAI-compatible HTT
 
 from coder.config import Config  # noqa: E402
 from coder.eval.harness import RunLimits  # noqa: E402
-from coder.eval.runner import EvalPlan  # noqa: E402
+from coder.eval.plan import EvalPlan  # noqa: E402
 from coder.eval.sandboxing import SandboxPlan  # noqa: E402
 from coder.eval.tasks import EvalTask, from_task_dir  # noqa: E402
 from coder.eval.taskspec import load_solution  # noqa: E402

@@ -14,7 +14,8 @@ import pytest
 from conftest import CSV, PAGINATOR, RecordingDisplay, scripted_factory, task
 
 from coder.config import SandboxConfig
-from coder.eval.runner import EvalPlan, Evaluation
+from coder.eval.plan import EvalPlan
+from coder.eval.runner import Evaluation
 from coder.eval.sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from coder.models.base import ModelReply
 from coder.sandboxes.docker_image import LABEL

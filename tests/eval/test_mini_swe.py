@@ -13,7 +13,8 @@ from fake_openai_server import FakeOpenAIServer, Scripted, completion, native_ca
 pytest.importorskip("minisweagent", reason="mini-swe-agent is the optional `compare` extra")
 
 from coder.eval.mini_swe import SandboxEnvironment  # noqa: E402
-from coder.eval.runner import EvalPlan, Evaluation  # noqa: E402
+from coder.eval.plan import EvalPlan  # noqa: E402
+from coder.eval.runner import Evaluation  # noqa: E402
 from coder.models.config import ModelConfig  # noqa: E402
 from coder.sandboxes.base import WorkspaceOptions  # noqa: E402
 from coder.sandboxes.local import LocalSandbox  # noqa: E402

@@ -12,7 +12,8 @@ from fake_openai_server import FakeOpenAIServer
 
 ray = pytest.importorskip("ray", reason="Ray is the optional `ray` extra")
 
-from coder.eval.runner import EvalPlan, Evaluation  # noqa: E402
+from coder.eval.plan import EvalPlan  # noqa: E402
+from coder.eval.runner import Evaluation  # noqa: E402
 from coder.models.config import ModelConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow

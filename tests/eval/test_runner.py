@@ -3,6 +3,7 @@ grades each patch, results are recorded, resumed and rerun."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Callable
@@ -13,9 +14,11 @@ from conftest import (CSV, PAGINATOR, SLUGIFY, RecordingDisplay, edit_replies, s
                       task)
 
 from coder.eval.jobs import EvalConfig
+from coder.eval.plan import EvalPlan
 from coder.eval.report import write_reports
 from coder.eval.results import ResultStore, RunRecord
-from coder.eval.runner import EvalPlan, Evaluation
+from coder.eval import ray_backend, runner
+from coder.eval.runner import Evaluation
 from coder.testing import call, reply
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -141,3 +144,21 @@ def test_a_refused_patch_is_an_unresolved_run_not_an_infrastructure_error(make_p
     [record] = outcome.records
     assert record.resolved is False and record.error is None, record
     assert record.message.startswith("the patch was refused"), record.message
+
+
+def imported_modules(module: object) -> set[str]:
+    """Every coder.eval module MODULE's source imports, at the top, in a function or under TYPE_CHECKING."""
+    source = Path(str(getattr(module, "__file__"))).read_text()
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found |= {f"coder.eval.{node.module}"} if node.module else {f"coder.eval.{a.name}" for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("coder.eval."):
+            found.add(node.module)
+    return found
+
+
+def test_the_runner_and_the_ray_backend_depend_one_way() -> None:
+    assert "coder.eval.ray_backend" in imported_modules(runner)
+    assert "coder.eval.runner" not in imported_modules(ray_backend)
+    assert {"coder.eval.plan"} <= imported_modules(runner) & imported_modules(ray_backend)

@@ -10,7 +10,8 @@ import pytest
 from conftest import RecordingDisplay
 
 from coder.config import ConfigError, SandboxConfig
-from coder.eval.runner import EvalPlan, Evaluation
+from coder.eval.plan import EvalPlan
+from coder.eval.runner import Evaluation
 from coder.eval.sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from coder.eval.tasks import from_task_dir
 

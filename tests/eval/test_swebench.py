@@ -10,7 +10,8 @@ from typing import Any, Callable
 import pytest
 from conftest import RecordingDisplay, scripted_factory
 
-from coder.eval.runner import EvalPlan, Evaluation
+from coder.eval.plan import EvalPlan
+from coder.eval.runner import Evaluation
 from coder.eval.swebench import find_clone, load_instances
 from coder.eval.tasks import load_tasks
 from coder.eval.taskspec import TaskSpecError
