@@ -47,8 +47,8 @@ def model_label(config: ModelConfig) -> str:
             return Path(config.path).stem
         if config.local_model:
             return config.local_model
+        from ..runtime.fetch import default_model
         from ..runtime.hardware import total_memory
-        from ..runtime.registry import default_model
 
         return default_model(total_memory())[0]
     return config.name

@@ -110,7 +110,8 @@ def downloaded_names() -> list[str]:
 
 
 def default_model(total_ram_bytes: int) -> tuple[str, str]:
-    """(name, reason): see registry.default_model for the rule."""
+    """(name, reason) of the model to use when none is configured, counting the models downloaded here: see
+    registry.default_model for the rule."""
     return registry.default_model(total_ram_bytes, downloaded_names())
 
 

@@ -30,11 +30,11 @@ def choose_model(config: ModelConfig, progress: Callable[[str], None]) -> LocalM
         if not path.is_file():
             raise ConfigError(f"model.path {path} does not exist")
         return LocalModelChoice(path, path.stem, "model.path")
-    from . import fetch, registry
+    from . import fetch
 
     name, reason = config.local_model, "model.local_model"
     if name is None:
-        name, reason = registry.default_model(total_memory())
+        name, reason = fetch.default_model(total_memory())
     try:
         return LocalModelChoice(fetch.path(name), name, reason)
     except Exception:  # not downloaded (or unknown: pull says which)

@@ -240,13 +240,9 @@ def register(entry: ModelEntry) -> None:
     CATALOGUE[entry.name] = entry
 
 
-def headroom(total_ram_bytes: int) -> int:
-    """RAM left for everything else (OS, editor, sandbox, the tests being run): 1.5 GiB or a quarter, the larger."""
-    return max(int(1.5 * GiB), total_ram_bytes // 4)
-
-
 def fits(entry: ModelEntry, total_ram_bytes: int) -> bool:
-    """ram_bytes + headroom(total) <= total, in exact arithmetic."""
+    """ram_bytes + headroom <= total, in exact arithmetic; the headroom (RAM left for everything else: OS, editor,
+    sandbox, the tests being run) is 1.5 GiB or a quarter of the total, the larger."""
     return entry.ram_bytes + int(1.5 * GiB) <= total_ram_bytes and 4 * entry.ram_bytes <= 3 * total_ram_bytes
 
 
@@ -260,17 +256,14 @@ def _gib(value: int, up: bool = False) -> str:
     return f"{(math.ceil(tenths) if up else round(tenths)) / 10:.1f}".removesuffix(".0")
 
 
-def default_model(total_ram_bytes: int, downloaded: Collection[str] | None = None) -> tuple[str, str]:
-    """(name, reason) of the model to use when none is configured.
+def default_model(total_ram_bytes: int, downloaded: Collection[str]) -> tuple[str, str]:
+    """(name, reason) of the model to use when none is configured, given the DOWNLOADED model names
+    (fetch.default_model passes the ones on disk).
 
     Rule: among the models that can be fetched from a pip index (small, no hub needed) or are already downloaded,
     take the largest (by parameters, then file size) whose weights + 32K-token KV cache + runtime overhead leave
     headroom (1.5 GiB or a quarter of RAM, the larger). Nothing fits, or RAM unknown (0): the smallest pip model.
     A large hub-only model is never chosen just because it would fit: it is used once downloaded (or configured)."""
-    if downloaded is None:
-        from .fetch import downloaded_names
-
-        downloaded = downloaded_names()
     done = set(downloaded)
     candidates = sorted((e for e in CATALOGUE.values() if e.pip_reachable or e.name in done),
                         key=lambda e: (e.params_b, e.size_bytes))

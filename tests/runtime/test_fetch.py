@@ -224,7 +224,6 @@ def test_default_model_counts_downloaded_models(index: Path) -> None:
     (folder / ".complete.json").write_text('{"files": [{"name": "a.gguf", "size": 1}]}')
     assert fetch.downloaded_names() == ["qwen2.5-coder-7b-instruct-q4_k_m"]
     assert fetch.default_model(16 * registry.GiB)[0] == "qwen2.5-coder-7b"
-    assert registry.default_model(16 * registry.GiB)[0] == "qwen2.5-coder-7b"  # asks fetch itself
 
 
 def test_models_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

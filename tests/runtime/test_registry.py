@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
@@ -122,3 +125,12 @@ def test_register_adds_a_local_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     assert registry.get("my-coder") is entry
     with pytest.raises(ValueError, match="alias"):
         registry.register(entry.model_copy(update={"name": "qwen2.5-coder-7b"}))
+
+
+def test_the_registry_never_imports_fetch() -> None:
+    """fetch depends on the catalogue, not the other way round (not even lazily, inside a function)."""
+    tree = ast.parse(Path(str(registry.__file__)).read_text())
+    imported = {f"{'.' * n.level}{n.module or ''}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {f".{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and not n.module
+                 for a in n.names}
+    assert not {".fetch", "coder.runtime.fetch"} & imported, imported
