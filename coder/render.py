@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, ClassVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,7 +17,7 @@ from rich.text import Text
 from .patch_view import binary_changes, review_text
 from .visible import json_line, visible, visible_line
 from .events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, FileEdited, FollowUpSent, StepUndone, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished,
-                     RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, ToolStarted, to_dict)
+                     RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, to_dict)
 
 
 def _line(text: str) -> str:
@@ -44,6 +44,12 @@ def short_args(arguments: dict[str, Any], width: int = 70, value_width: int = 40
 class RichRenderer:
     """Human-readable progress: the plan, one line per tool call, tokens and elapsed time."""
 
+    # tool_started prints nothing (the finished line carries the outcome: one line per call).
+    handled_types: ClassVar[frozenset[str]] = frozenset({
+        "run_started", "plan_updated", "text_streamed", "model_replied", "tool_call_rejected", "tool_finished",
+        "file_edited", "tests_ran", "hint_given", "limit_reached", "run_finished", "follow_up_sent",
+        "approval_requested", "approval_decided", "step_undone"})
+
     def __init__(self, console: Console | None = None, show_text: bool = True) -> None:
         self.console = console or Console(stderr=True, highlight=False)
         self.show_text = show_text
@@ -53,7 +59,6 @@ class RichRenderer:
             "text_streamed": self._text_streamed,
             "model_replied": self._model_replied,
             "tool_call_rejected": self._tool_call_rejected,
-            "tool_started": self._tool_started,
             "tool_finished": self._tool_finished,
             "file_edited": self._file_edited,
             "tests_ran": self._tests_ran,
@@ -68,12 +73,10 @@ class RichRenderer:
         self._tokens = 0
         self._streaming = False
 
-    @property
-    def handled_types(self) -> set[str]:
-        return set(self._handlers)
-
     def __call__(self, event: Event) -> None:
-        self._handlers[event.type](event)
+        handler = self._handlers.get(event.type)
+        if handler is not None:
+            handler(event)
 
     def _print(self, *objects: Any, **options: Any) -> None:
         """Print without emoji codes: ':white_check_mark:' in tool output must not become a check mark."""
@@ -108,9 +111,6 @@ class RichRenderer:
 
     def _tool_call_rejected(self, e: ToolCallRejected) -> None:
         self._print(f"  [yellow]✗ rejected {_line(e.name or 'reply')}[/]: {_line(e.reason)[:120]}")
-
-    def _tool_started(self, e: ToolStarted) -> None:
-        pass  # the finished line carries the outcome; keeps one line per call
 
     def _tool_finished(self, e: ToolFinished) -> None:
         mark = "[green]✓[/]" if e.ok else "[red]✗[/]"
@@ -175,12 +175,10 @@ class RichRenderer:
 class JsonRenderer:
     """One JSON object per event per line, on stdout."""
 
+    handled_types: ClassVar[frozenset[str]] = frozenset(EVENT_TYPES)  # every event is written, whatever its type
+
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
-
-    @property
-    def handled_types(self) -> set[str]:
-        return set(EVENT_TYPES)
 
     def __call__(self, event: Event) -> None:
         self.stream.write(json_line(to_dict(event)) + "\n")

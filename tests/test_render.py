@@ -1,4 +1,5 @@
-"""Every renderer handles every event type; the rich renderer shows the key facts and never interprets markup."""
+"""Each renderer shows exactly the event types it declares; the rich renderer shows the key facts and never
+interprets markup."""
 
 from __future__ import annotations
 
@@ -51,12 +52,38 @@ def test_known_renderers_are_discovered() -> None:
     assert {RichRenderer, JsonRenderer} <= set(renderer_classes())
 
 
+def rendered(cls: type[Any], event: Event) -> str:
+    """What a fresh renderer of class CLS writes for EVENT."""
+    if cls is JsonRenderer:
+        stream = io.StringIO()
+        JsonRenderer(stream)(event)
+        return stream.getvalue()
+    if cls is RichRenderer:
+        return rich_output(event)
+    raise AssertionError(f"no way to read what {cls.__name__} writes: add one here")
+
+
 @pytest.mark.parametrize("cls", renderer_classes(), ids=lambda c: c.__name__)
-def test_every_renderer_handles_every_event_type(cls: type[Any]) -> None:
-    renderer = make_renderer(cls)
-    assert renderer.handled_types == set(EVENT_TYPES)
-    for event in SAMPLES.values():
-        renderer(event)
+def test_declared_types_are_event_types(cls: type[Any]) -> None:
+    assert isinstance(cls.handled_types, frozenset) and cls.handled_types <= set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize("cls", renderer_classes(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_a_renderer_writes_something_exactly_for_the_types_it_declares(cls: type[Any], name: str) -> None:
+    output = rendered(cls, SAMPLES[name])
+    if name in cls.handled_types:
+        assert output.strip(), f"{cls.__name__} declares {name} but writes nothing for it"
+    else:
+        assert output == "", f"{cls.__name__} writes {output!r} for {name}, which it does not declare"
+
+
+def test_rich_renderer_dispatches_exactly_the_declared_types() -> None:
+    assert set(make_renderer(RichRenderer)._handlers) == RichRenderer.handled_types
+
+
+def test_rich_renderer_ignores_tool_started() -> None:
+    assert "tool_started" not in RichRenderer.handled_types and rich_output(SAMPLES["tool_started"]) == ""
 
 
 # Facts that must appear when each sample is rendered (tool_started prints nothing: its finished line says it all).

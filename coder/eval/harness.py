@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ClassVar, Protocol
 
 from ..agent import Agent
 from ..config import Config
-from ..events import (EVENT_TYPES, Event, ModelReplied, RunFinished, ToolCallRejected)
+from ..events import Event, ModelReplied, RunFinished, ToolCallRejected
 from ..models.base import Model
 from ..patch_check import UnsafePatch
 from ..sandboxes.base import Sandbox
@@ -58,16 +58,14 @@ class Harness(Protocol):
 
 
 class EventTally:
-    """Folds coder's event stream into an Attempt's counters (every event type is handled, most by ignoring it)."""
+    """Folds coder's event stream into an Attempt's counters: steps, malformed calls and the final event."""
+
+    handled_types: ClassVar[frozenset[str]] = frozenset({"model_replied", "tool_call_rejected", "run_finished"})
 
     def __init__(self, on_step: StepCallback) -> None:
         self.on_step = on_step
         self.malformed = 0
         self.final: RunFinished | None = None
-
-    @property
-    def handled_types(self) -> set[str]:
-        return set(EVENT_TYPES)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, ModelReplied):

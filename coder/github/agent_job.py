@@ -10,7 +10,7 @@ import shutil
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import git
 
@@ -39,16 +39,14 @@ class AgentJobError(Exception):
 class RunCollector:
     """Consumes every event of a run and keeps what the summary needs."""
 
+    handled_types: ClassVar[frozenset[str]] = frozenset({
+        "plan_updated", "file_edited", "tests_ran", "tool_call_rejected", "hint_given", "run_finished"})
     plan: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
     test_runs: int = 0
     rejected: int = 0
     hints: int = 0
     final: RunFinished | None = None
-
-    @property
-    def handled_types(self) -> set[str]:
-        return set(EVENT_TYPES)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, PlanUpdated):

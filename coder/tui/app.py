@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from ..events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, FileEdited, FollowUpSent, HintGiven,
-                      LimitReached, ModelReplied, PlanUpdated, RunFinished, RunStarted, StepUndone, TestsRan,
-                      TextStreamed, ToolCallRejected, ToolFinished, ToolStarted)
+from ..events import (ApprovalDecided, ApprovalRequested, FileEdited, HintGiven, LimitReached, ModelReplied,
+                      PlanUpdated, RunFinished, RunStarted, StepUndone, TestsRan, TextStreamed, ToolCallRejected,
+                      ToolFinished, ToolStarted)
 from ..envs.preflight import is_preflight_message
 from ..session import SessionBusy
 from ..visible import visible
@@ -52,6 +52,11 @@ class CoderApp(App[None]):
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    # follow_up_sent is not shown again: the message was shown when it was sent.
+    handled_types: ClassVar[frozenset[str]] = frozenset({
+        "run_started", "plan_updated", "text_streamed", "model_replied", "tool_call_rejected", "tool_started",
+        "tool_finished", "file_edited", "tests_ran", "hint_given", "limit_reached", "run_finished",
+        "approval_requested", "approval_decided", "step_undone"})
 
     def __init__(self, deps: TuiDeps) -> None:
         super().__init__()
@@ -69,14 +74,9 @@ class CoderApp(App[None]):
             "tool_call_rejected": self._tool_call_rejected, "tool_started": self._tool_started,
             "tool_finished": self._tool_finished, "file_edited": self._file_edited, "tests_ran": self._tests_ran,
             "hint_given": self._hint_given, "limit_reached": self._limit_reached, "run_finished": self._run_finished,
-            "follow_up_sent": self._follow_up_sent, "approval_requested": self._approval_requested,
-            "approval_decided": self._approval_decided, "step_undone": self._step_undone,
+            "approval_requested": self._approval_requested, "approval_decided": self._approval_decided,
+            "step_undone": self._step_undone,
         }
-        assert set(self._handlers) == set(EVENT_TYPES), "every event type needs a handler"
-
-    @property
-    def handled_types(self) -> set[str]:
-        return set(self._handlers)
 
     # ------------------------------------------------------------------ layout
 
@@ -176,7 +176,9 @@ class CoderApp(App[None]):
             self.status.state = "ready"
             self._show_status()
         else:
-            self._handlers[item.type](item)
+            handler = self._handlers.get(item.type)
+            if handler is not None:
+                handler(item)
 
     def _transcript(self) -> Transcript:
         return self.query_one(Transcript)
@@ -258,9 +260,6 @@ class CoderApp(App[None]):
         self.patch = e.patch or self.patch
         self.status.step = e.steps
         self._show_status()
-
-    def _follow_up_sent(self, e: FollowUpSent) -> None:
-        pass  # the message was shown when it was sent
 
     def _approval_requested(self, e: ApprovalRequested) -> None:
         self.status.state = "waiting for approval"

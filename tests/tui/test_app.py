@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import pytest
 from textual.widgets import Input, Static
 
 from coder.events import EVENT_TYPES, TextStreamed
@@ -17,6 +19,7 @@ from coder.tui.modals import ApprovalScreen, BranchScreen, ConfirmScreen, HelpSc
 from coder.tui.widgets import ModelText, PlanPanel, StatusBar, ToolEntry, Transcript
 from repo_helpers import git, tree_snapshot
 
+from test_trajectory import SAMPLES
 from tui_helpers import FIX, TIDY, settle, type_text
 
 PLAN = "Plan:\n1. Read calc.py\n2. Fix add\n3. Run the tests"
@@ -42,8 +45,37 @@ def status_text(app: CoderApp) -> str:
     return str(app.query_one(StatusBar).render())
 
 
-async def test_every_event_type_has_a_handler(make_app: Callable[..., CoderApp]) -> None:
-    assert make_app([]).handled_types == set(EVENT_TYPES)
+def shown(app: CoderApp) -> tuple[object, ...]:
+    """Everything an event can change: transcript, plan, status, the patch and the screens."""
+    main = app.screen_stack[0]
+    widgets = []
+    for widget in main.query_one(Transcript).children:
+        widgets.append(widget.title if isinstance(widget, ToolEntry) else str(widget.render()))
+    return (tuple(widgets), str(main.query_one(PlanPanel).render()), astuple(app.status), app.patch,
+            tuple(type(screen).__name__ for screen in app.screen_stack))
+
+
+# Events a sample needs before it, to have something to act on (a call finishes after it started).
+BEFORE = {"tool_finished": ["tool_started"]}
+
+
+def test_declared_types_are_event_types_and_dispatched(make_app: Callable[..., CoderApp]) -> None:
+    assert CoderApp.handled_types <= set(EVENT_TYPES)
+    assert set(make_app([])._handlers) == CoderApp.handled_types
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+async def test_the_screen_changes_exactly_for_the_declared_types(make_app: Callable[..., CoderApp], name: str) -> None:
+    app = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        for before in BEFORE.get(name, []):
+            app.handle(SAMPLES[before])
+        await pilot.pause()
+        was = shown(app)
+        app.handle(SAMPLES[name])
+        await pilot.pause()
+        changed = shown(app) != was
+    assert changed == (name in CoderApp.handled_types), f"{name}: changed={changed}"
 
 
 async def test_task_streams_text_tools_plan_and_status(make_app: Callable[..., CoderApp], tui_repo: Path) -> None:

@@ -1,0 +1,31 @@
+"""The coder harness's event tally: steps, malformed calls and the final event, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from test_trajectory import SAMPLES
+
+from coder.eval.harness import EventTally
+from coder.events import EVENT_TYPES
+
+
+def tally_of(*names: str) -> tuple[list[int], EventTally]:
+    steps: list[int] = []
+    tally = EventTally(steps.append)
+    for name in names:
+        tally(SAMPLES[name])
+    return steps, tally
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_the_tally_changes_exactly_for_the_declared_types(name: str) -> None:
+    steps, tally = tally_of(name)
+    changed = bool(steps) or tally.malformed != 0 or tally.final is not None
+    assert changed == (name in EventTally.handled_types), name
+
+
+def test_the_tally_counts() -> None:
+    assert EventTally.handled_types <= set(EVENT_TYPES)
+    steps, tally = tally_of(*SAMPLES)
+    assert steps == [SAMPLES["model_replied"].step]  # type: ignore[union-attr]
+    assert tally.malformed == 1 and tally.final is SAMPLES["run_finished"]
