@@ -41,7 +41,7 @@ class _GuardedSession:
             raise Cancelled("the eval was interrupted")
         return self.inner.restore(snapshot_id)
 
-    def __getattr__(self, name: str) -> Any:  # anything else the session offers (base, tool_schemas, ...)
+    def __getattr__(self, name: str) -> Any:  # anything else the session offers
         return getattr(self.inner, name)
 
     def close(self) -> None:
@@ -110,11 +110,6 @@ class SessionGuard:
     def _forget(self, session: _GuardedSession) -> None:
         with self._lock:
             self._live.discard(session)
-
-    @property
-    def live(self) -> int:
-        with self._lock:
-            return len(self._live)
 
     def cancel(self, wait: float = 60.0) -> int:
         """Refuse new sessions, let sessions being opened finish opening, close all; returns how many were closed."""

@@ -12,8 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["tool_call_grammar", "json_call_grammar", "arguments_grammar", "ARGUMENT_REFINEMENTS", "GrammarError",
-           "GrammarLogitsProcessor"]
+__all__ = ["tool_call_grammar", "arguments_grammar", "ARGUMENT_REFINEMENTS", "GrammarError", "GrammarLogitsProcessor"]
 
 DEFAULT_MAX_TEXT_CHARS = 1500
 MAX_INT_DIGITS = 15  # like llama.cpp's own number rules: keeps a rambling model from writing digits forever
@@ -284,14 +283,6 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, max_text_chars: int
         rules["root"] = f"tc-text ({blocks}){'?' if allow_no_call else ''}"
     else:
         rules["root"] = f"({blocks}){'?' if allow_no_call else ''}"
-    return _format(rules)
-
-
-def json_call_grammar(tools: Sequence[Mapping[str, Any]], *, max_string_chars: int | None = None,
-                      max_array_items: int | None = None, refine: bool = True) -> str:
-    """GBNF for just the call object '{"name": "<tool>", "arguments": {...}}' (no tags, no text), for JSON modes."""
-    rules, call = _call_rules(tools, max_string_chars, max_array_items, refine)
-    rules["root"] = call
     return _format(rules)
 
 

@@ -199,7 +199,7 @@ class DockerSession(ToolServerCalls):
             raise SandboxError(f"could not create the sandbox container: {exc.explanation or exc}") from exc
         attached = self.client.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
                                                                             "stream": 1})
-        self._attached = attached
+        self._attached = attached  # never read, but kept: it holds the HTTP response that owns the socket
         self._sock = _raw_socket(attached)
         self.container.start()
         self._copy_in(tar)
@@ -209,8 +209,8 @@ class DockerSession(ToolServerCalls):
         python = self.options.python or (f"{venv}/bin/python3" if venv else "python3")
         opts = {**asdict(self.options), "python": python, "env": {**self.env, **self.options.env}, "kill_strays": True}
         init = self._rpc.request("initialize", {"root": "/workspace", "options": opts}, timeout=60)
-        self.base: str = result_field(init, "base", str)
-        self.tool_schemas: list[dict[str, Any]] = result_field(init, "tools", list)
+        result_field(init, "base", str)  # a server that answers otherwise did not start right
+        result_field(init, "tools", list)
 
     def _copy_in(self, tar: bytes) -> None:
         """Stream the repo into the tmpfs workspace through `tar -x` (put_archive cannot write into a tmpfs)."""

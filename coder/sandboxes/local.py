@@ -15,7 +15,7 @@ import sys
 import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from coder.envs.local_project import ProjectEnv, find_project_env, link_node_modules
 from coder.resources import tools_path
@@ -79,8 +79,8 @@ class LocalSession(ToolServerCalls):
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._rpc = JsonRpcClient(self._proc.stdin, PipeReader(self._proc.stdout), self._server_log_tail)
             init = self._rpc.request("initialize", {"root": str(self.workdir), "options": asdict(options)}, timeout=60)
-            self.base: str = result_field(init, "base", str)
-            self.tool_schemas: list[dict[str, Any]] = result_field(init, "tools", list)
+            result_field(init, "base", str)  # a server that answers otherwise did not start right
+            result_field(init, "tools", list)
         except BaseException:
             self.close()
             raise

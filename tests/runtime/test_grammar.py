@@ -21,7 +21,6 @@ from coder.runtime.grammar import (  # noqa: E402
     _edit_file_variants,
     _integer_range,
     arguments_grammar,
-    json_call_grammar,
     tool_call_grammar,
 )
 
@@ -97,7 +96,6 @@ def test_styles_and_text_options() -> None:
     every = tool_call_grammar(tools, styles=("bare", "fenced", "tagged"), allow_no_call=True).splitlines()[0]
     assert every == 'root ::= tc-text ("<tool_call>\\n" tc-call "\\n</tool_call>" | "```json\\n" tc-call "\\n```" ' \
                     '| tc-call)?'
-    assert json_call_grammar(tools).splitlines()[0] == "root ::= tc-call"
     with pytest.raises(ValueError, match="styles"):
         tool_call_grammar(tools, styles=("xml",))
     with pytest.raises(ValueError, match="no tools"):
@@ -167,7 +165,7 @@ def _valid_call(text: str, tools: list[dict[str, Any]]) -> str | None:
 
 def test_grammars_compile_in_llama_cpp(tiny_llama: Any) -> None:
     tools = tool_schemas()
-    grammars = [tool_call_grammar(tools), tool_call_grammar(tools, **SMALL), json_call_grammar(tools),
+    grammars = [tool_call_grammar(tools), tool_call_grammar(tools, **SMALL),
                 tool_call_grammar(tools, max_text_chars=0, styles=("tagged", "fenced", "bare"), allow_no_call=True),
                 *(arguments_grammar(t["function"]["parameters"]) for t in tools),
                 arguments_grammar({"type": "integer", "minimum": 1})]
