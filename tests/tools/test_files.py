@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from coder_tools.base import MAX_FILE_BYTES, ToolError, Workspace
-from coder_tools.files import EditFileArgs, ViewFileArgs, view_file
+from coder_tools.edit import EditFileArgs
+from coder_tools.files import ViewFileArgs, view_file
 from coder_tools.server import run_tool
 
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from test_server import rpc, server  # noqa: F401 - the server fixture: a real subprocess over stdin/stdout
+from test_server import rpc, server  # noqa: F401, F811 - the server fixture: a real subprocess over stdin/stdout
 
 
 def test_initialize_is_accepted_once(server: subprocess.Popen[str], tmp_path: Path) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 MAX_FILE_BYTES = 2_000_000  # files larger than this are refused by view/edit (grep skips them)
 DEFAULT_OUTPUT_CAP = 20_000  # characters of tool output before head/tail elision
@@ -36,14 +37,34 @@ class ToolArgs(BaseModel):
 A = TypeVar("A", bound=ToolArgs)
 
 
+Changes = Literal["never", "on_success", "always"]
+Reports = Literal["edit", "plan", "tests"]
+
+
 @dataclass(frozen=True)
 class ToolSpec(Generic[A]):
-    """One tool: its name, description, pydantic argument model and the function that runs it."""
+    """One tool: its name, description, pydantic argument model, the function that runs it, and its traits.
+
+    The host reads the traits and never matches tool names: adding or renaming a tool touches only its module.
+    read_only: only reads, plans or finishes; never asked about, in any approval mode. changes_workspace: whether a
+    finished call may have changed the workspace ("on_success": only when it succeeded). ends_run: a successful call
+    finishes the turn. risk: why a call with these arguments needs the user's approval even in the "risky" mode (None:
+    only the "always" mode asks, and only when the tool is not read-only). reports: what its result's data carries
+    for the event stream (an edit's diff, a plan's steps, a test run's outcomes)."""
 
     name: str
     description: str
     args: type[A]
-    run: Callable[[A, "Workspace"], ToolResult]
+    run: Callable[[A, Workspace], ToolResult]
+    read_only: bool = False
+    changes_workspace: Changes = "never"
+    ends_run: bool = False
+    risk: Callable[[dict[str, Any]], str | None] | None = None
+    reports: Reports | None = None
+
+    def may_have_changed(self, ok: bool) -> bool:
+        """Whether a finished call may have changed the workspace."""
+        return self.changes_workspace == "always" or (self.changes_workspace == "on_success" and ok)
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-tool schema the model sees, derived from the pydantic model."""
@@ -52,6 +73,15 @@ class ToolSpec(Generic[A]):
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": params},
         }
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Short, model-readable description of what was wrong with a tool's arguments."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
 
 
 def _without_titles(schema: Any) -> Any:

@@ -34,11 +34,15 @@ TOOLS = [
         "Replace your plan with a revised list of steps. Use it when you learn something that changes the plan.",
         UpdatePlanArgs,
         update_plan,
+        read_only=True,
+        reports="plan",
     ),
     ToolSpec(
         "submit",
         "Finish the task. Call it once your change is made and the tests pass.",
         SubmitArgs,
         submit,
+        read_only=True,
+        ends_run=True,
     ),
 ]

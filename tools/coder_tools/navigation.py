@@ -193,6 +193,7 @@ TOOLS = [
         f"containment. Cheaper than viewing the whole file. Works on {LANGS_NOTE}.",
         OutlineArgs,
         outline,
+        read_only=True,
     ),
     ToolSpec(
         "find_definition",
@@ -200,6 +201,7 @@ TOOLS = [
         "definition's first line for each match.",
         FindDefinitionArgs,
         find_definition,
+        read_only=True,
     ),
     ToolSpec(
         "find_references",
@@ -207,5 +209,6 @@ TOOLS = [
         "strings and comments are skipped. 'Class.method' matches any 'method' (receivers are not resolved).",
         FindReferencesArgs,
         find_references,
+        read_only=True,
     ),
 ]

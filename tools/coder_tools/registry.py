@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import control, files, navigation, search, shell, testrun
+from . import control, edit, files, navigation, search, shell, testrun
 from .base import ToolSpec
 
-_MODULES = (files, search, navigation, testrun, shell, control)
+_MODULES = (files, edit, search, navigation, testrun, shell, control)
 
 
 def all_tools() -> dict[str, ToolSpec[Any]]:

@@ -226,5 +226,6 @@ TOOLS = [
         "binary files and files over 2 MB. Narrow it with path (a directory or file) and include (a glob like '*.py').",
         GrepArgs,
         grep,
+        read_only=True,
     ),
 ]

@@ -18,8 +18,8 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from . import __version__
-from .base import ToolError, ToolResult, Workspace, WorkspaceOptions, display, elide
-from .files import HISTORY_KEY
+from .base import ToolError, ToolResult, Workspace, WorkspaceOptions, display, elide, format_validation_error
+from .edit import HISTORY_KEY
 from .gitops import GitError, WorkspaceGit
 from .identity import keep_from_children, separate, separated
 from .registry import all_tools
@@ -36,15 +36,6 @@ class RpcError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    """Short, model-readable description of what was wrong with the arguments."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
 
 
 def run_tool(ws: Workspace, name: str, arguments: Any) -> ToolResult:

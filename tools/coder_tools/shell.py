@@ -13,8 +13,9 @@ from typing import IO
 
 from pydantic import Field
 
-from .procs import child_setup, kill_group, kill_strays
 from .base import ToolArgs, ToolError, ToolResult, ToolSpec, Workspace
+from .procs import child_setup, kill_group, kill_strays
+from .risk import shell_risk
 
 DRAIN_AFTER_EXIT = 1.0  # seconds to keep reading after bash exits while background processes hold the pipe
 DRAIN_AFTER_KILL = 0.5
@@ -219,5 +220,7 @@ TOOLS = [
         "searching files.",
         BashArgs,
         bash,
+        changes_workspace="always",
+        risk=shell_risk,
     ),
 ]

@@ -25,14 +25,15 @@ import re
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import Field
 
-from .procs import child_setup, kill_group, kill_strays
 from .base import ToolArgs, ToolResult, ToolSpec, Workspace
+from .procs import child_setup, kill_group, kill_strays
 from .testrun_detect import LOOKED_FOR, Runner, detect
 from .testrun_parsers import (
     ERROR,
@@ -269,5 +270,6 @@ TOOLS = [
         "their assertion messages. Pass `tests` to run only some.",
         RunTestsArgs,
         run_tests,
+        reports="tests",
     ),
 ]

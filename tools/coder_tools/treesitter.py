@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 from tree_sitter import Node, Parser, Query, QueryCursor, Tree
 from tree_sitter_language_pack import get_language, get_parser
@@ -49,12 +49,12 @@ def query_path(lang: str) -> Path:
     return QUERY_DIR / f"{QUERY_FILE.get(lang, lang)}-tags.scm"
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser_for(lang: str) -> Parser:
     return get_parser(lang)  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=None)
+@cache
 def tag_query(lang: str) -> Query:
     """The compiled tag query for a language (compiled once per process)."""
     return Query(get_language(lang), query_path(lang).read_text(encoding="utf-8"))  # type: ignore[arg-type]
