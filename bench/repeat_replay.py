@@ -18,8 +18,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from coder.agent.repeats import RepeatTracker  # noqa: E402
 from coder.config import Config  # noqa: E402
-from coder.repeats import RepeatTracker, may_change_workspace  # noqa: E402
+from coder_tools.registry import all_tools  # noqa: E402
 
 
 @dataclass
@@ -61,8 +62,9 @@ def replay(path: Path, hint_after: int, give_up_after: int) -> Replay:
     result = Replay(path.stem, steps, total, {"in a row": None, "with echoes": None}, {"in a row": None, "with echoes": None})
     for rule in result.first_hint:
         tracker = RepeatTracker(hint_after, give_up_after)
+        tools = all_tools()
         for step, name, arguments, ok, output, clock in calls:
-            changed = may_change_workspace(name, ok)
+            changed = name in tools and tools[name].may_have_changed(ok)
             # The old rule is the tracker with every call counted as a change: echoes are never kept.
             check = tracker.record(name, arguments, ok, output, changed=changed or rule == "in a row")
             if check.verdict != "none" and result.first_hint[rule] is None:

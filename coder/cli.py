@@ -8,29 +8,28 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, demo, env_cli
-from .runtime import models_cli
-from .sandboxes import cli as sandbox_cli
-from .tui import launch as tui_launch
-from .eval import cli as eval_cli
-from .github import cli as github_cli
-from .agent import Agent
 from .apply import ApplyError, Outcome, apply_to_worktree, commit_on_branch, is_dirty, is_git_toplevel
 from .config import Config, ConfigError, load_config
+from .errors import UsageError
+from .eval import cli as eval_cli
 from .events import ApprovalRequested, Decision, RunFinished
-from .factories import build_model, choose_sandbox
+from .factories import open_agent
+from .github import cli as github_cli
 from .render import JsonRenderer, RichRenderer
-from .session import AgentSession, open_checked_or_refuse
+from .runtime import models_cli
+from .sandboxes import cli as sandbox_cli
 from .task import Task
 from .trajectory import read_events
-from .usage import UsageError
+from .tui import launch as tui_launch
 from .visible import visible, visible_line
 
 EXIT_RESOLVED, EXIT_NOT_RESOLVED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -124,12 +123,12 @@ def _issue_text(args: argparse.Namespace) -> str | None:
         raise UsageError("give the issue as text or with --issue-file, not both")
     if args.issue_file:
         try:
-            return args.issue_file.read_text(encoding="utf-8")
+            return str(args.issue_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read issue file {args.issue_file}: {exc}") from exc
     if args.issue is not None and not args.issue.strip():
         raise UsageError("the issue text is empty")
-    return args.issue
+    return None if args.issue is None else str(args.issue)
 
 
 def _check_repo(repo: Path) -> Path:
@@ -179,14 +178,6 @@ def _deliver(args: argparse.Namespace, repo: Path, final: RunFinished, console: 
         console.print("[dim]patch not applied; rerun with --yes or --branch NAME, or `git apply` the saved patch[/]")
 
 
-def _describe_sandbox(sandbox: object, repo: Path, progress: Callable[[str], None]) -> None:
-    """Say which interpreter the local sandbox runs the tests with (its environment is the user's, not an image)."""
-    from .sandboxes.local import LocalSandbox
-
-    if isinstance(sandbox, LocalSandbox):
-        progress(sandbox.describe(repo))
-
-
 def cmd_fix(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, emoji=False)
     issue = _issue_text(args)
@@ -200,30 +191,26 @@ def cmd_fix(args: argparse.Namespace) -> int:
         raise UsageError("your working tree has uncommitted changes; commit them, use --branch NAME, or add --stash")
     with ExitStack() as stack:  # owns the local runtime process, if any
         progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
+        warn = lambda line: console.print(f"[yellow]warning: {escape(visible(line))}[/]")  # noqa: E731
         # The sandbox, its environment and the baseline tests first: an environment that cannot be built, or tests
         # that cannot run, never start (or download) a model.
-        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
-        if warning:
-            console.print(f"[yellow]warning: {escape(visible(warning))}[/]")
-        _describe_sandbox(sandbox, repo, progress)
         task = Task(repo=repo, issue=issue, test_command=config.tests.command)
-        checked = stack.enter_context(open_checked_or_refuse(sandbox, task, config))
-        model = build_model(config.model, stack, progress=progress)
-        agent = Agent(model, sandbox, config, approver=terminal_approver(console))
+        opened = open_agent(config, repo, stack, task=task, approver=terminal_approver(console), progress=progress,
+                            warn=warn)
         renderer = JsonRenderer() if args.json else RichRenderer(console)
         final: RunFinished | None = None
-        with AgentSession(agent, task, checked) as session:
+        with opened.agent.session(task, opened.checked) as session:
             for event in session.start():
                 renderer(event)
                 if isinstance(event, RunFinished):
                     final = event
     assert final is not None
-    patch_file = agent.trajectory_path.with_suffix(".patch") if agent.trajectory_path else None
-    if patch_file and final.patch.strip():
+    patch_file = session.trajectory_path.with_suffix(".patch")
+    if final.patch.strip():
         patch_file.write_text(final.patch, encoding="utf-8", errors="surrogateescape")
     if not args.json:
         renderer.show_patch(final.patch)  # type: ignore[union-attr]
-        console.print(f"[dim]trajectory: {agent.trajectory_path}" + (f"\npatch: {patch_file}" if final.patch.strip() else "") + "[/]")
+        console.print(f"[dim]trajectory: {session.trajectory_path}" + (f"\npatch: {patch_file}" if final.patch.strip() else "") + "[/]")
     if final.status == "interrupted":
         return EXIT_INTERRUPTED
     if final.status == "error":
@@ -308,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(handler(args))
         if args.command == "fix":
             return cmd_fix(args)
+        if args.command == "demo":
+            return demo.run(args, main)
         if args.command == "sandbox":
             return sandbox_cli.run(args)
         if args.command == "models":

@@ -9,12 +9,14 @@ import re
 import shlex
 import sys
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import ConfigError as ConfigError  # re-exported: where config raises it
 from .models.config import ModelConfig
 
 
@@ -29,6 +31,8 @@ class LimitsConfig(Section):
 
 
 class AgentConfig(Section):
+    strategy: Literal["tools"] = Field(
+        "tools", description="How the agent works: tools = the free tool loop (the model calls tools until it submits).")
     observation_cap: int = Field(8000, ge=500, description="Characters of tool output shown to the model (head/tail kept).")
     repeat_hint_after: int = Field(2, ge=2, description="Identical failing calls (in a row, or same call and error with nothing changed between) before a hint.")
     repeat_give_up_after: int = Field(4, ge=3, description="Identical failing calls, counted like repeat_hint_after, before giving up.")
@@ -82,8 +86,6 @@ class Config(Section):
     trajectory_dir: str | None = Field(None, description="Where trajectories go; default: the user cache dir.")
 
 
-class ConfigError(Exception):
-    """A configuration problem, described in one line."""
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

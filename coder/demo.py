@@ -9,10 +9,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from .errors import UsageError
 from .resources import resource_dir
-from .usage import UsageError
 
 __all__ = ["EXAMPLE", "add_parser", "example_dir", "make_copy", "run"]
 
@@ -37,7 +38,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     demo.add_argument("--max-seconds", type=float)
     demo.add_argument("--no-stream", action="store_true", help="do not stream model text")
     demo.add_argument("--json", action="store_true", help="print the event stream as JSON lines on stdout")
-    demo.set_defaults(handler=run)
 
 
 def example_dir() -> Path:
@@ -80,13 +80,15 @@ def fix_argv(args: argparse.Namespace, repo: Path, issue: str) -> list[str]:
     return argv
 
 
-def run(args: argparse.Namespace) -> int:
-    """Copy the example, say what runs, run `coder fix` on the copy (same code path), then say where things are."""
-    from .cli import main as coder_main  # here, not at the top: cli imports this module for its parser
-
+def run(args: argparse.Namespace, coder_main: Callable[[list[str]], int]) -> int:
+    """Copy the example, say what runs, run `coder fix` on the copy through CODER_MAIN (the command line's own
+    entry point, handed in by it: the same code path), then say where things are."""
     repo = make_copy(args.dir)
     issue = (repo / "ISSUE.md").read_text(encoding="utf-8").strip()
-    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
     say(f"coder demo: a copy of the example project ({EXAMPLE}: add() returns the difference; "
         f"tests/test_calculator.py::test_add fails) is at {repo}")
     say(f"coder demo: running  cd {shlex.quote(str(repo))} && coder fix {shlex.quote(issue)} --yes")

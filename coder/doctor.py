@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import urlsplit
+from typing import Any
 
 import openai
 
@@ -17,8 +16,9 @@ from .config import Config, ConfigError
 from .doctor_env import environment_report, render_lines
 from .factories import build_model
 from .models.config import ModelConfig
+from .models.endpoint_info import model_meta, server_props
 
-PROBE_TOOL = {"type": "function", "function": {
+PROBE_TOOL: Any = {"type": "function", "function": {
     "name": "view_file", "description": "Show a file of the repository with line numbers.",
     "parameters": {"type": "object", "properties": {"path": {"type": "string", "description": "Path to the file."}},
                    "required": ["path"]}}}
@@ -42,37 +42,6 @@ def classify_tool_format(message: dict[str, Any]) -> str:
     if re.search(r"\{\s*\"name\"\s*:", text):
         return "bare-json"
     return "none"
-
-
-def _server_props(base_url: str) -> dict[str, Any]:
-    """llama.cpp server's /props (context size, chat template), when the endpoint has it."""
-    parts = urlsplit(base_url)
-    root = f"{parts.scheme}://{parts.netloc}"
-    try:
-        with urllib.request.urlopen(f"{root}/props", timeout=5) as response:
-            data = json.loads(response.read())
-            return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _model_meta(client: openai.OpenAI, name: str) -> dict[str, Any]:
-    try:
-        for model in client.models.list().data:
-            extra = model.model_extra or {}
-            if model.id == name and isinstance(extra.get("meta"), dict):
-                return dict(extra["meta"])
-    except openai.OpenAIError:
-        pass
-    return {}
-
-
-def endpoint_context_window(base_url: str, name: str) -> int | None:
-    """The context size the endpoint reports (coder's runtime: /v1/models meta; llama.cpp server: /props)."""
-    client = openai.OpenAI(base_url=base_url, api_key="none", timeout=10, max_retries=0)
-    n_ctx = _model_meta(client, name).get("n_ctx") or \
-        (_server_props(base_url).get("default_generation_settings") or {}).get("n_ctx")
-    return int(n_ctx) if isinstance(n_ctx, int) and n_ctx > 0 else None
 
 
 def _probe_call(client: openai.OpenAI, config: ModelConfig, name: str) -> dict[str, Any]:
@@ -131,12 +100,12 @@ def diagnose(config: Config, progress: Callable[[str], None] = lambda _: None,
 def _diagnose_model(config: Config, progress: Callable[[str], None], report: dict[str, Any]) -> None:
     with ExitStack() as stack:
         model = build_model(config.model, stack, probe=True, progress=progress)
-        model_config: ModelConfig = model.config  # type: ignore[attr-defined]
+        model_config = model.config
         report.update(endpoint=model_config.base_url, model=model_config.name)
         client = openai.OpenAI(base_url=model_config.base_url, api_key=model_config.api_key or "none",
                                timeout=model_config.timeout, max_retries=0)
-        meta = _model_meta(client, model_config.name)
-        props = _server_props(model_config.base_url) if not meta else {}
+        meta = model_meta(client, model_config.name)
+        props = server_props(model_config.base_url) if not meta else {}
         n_ctx = meta.get("n_ctx") or (props.get("default_generation_settings") or {}).get("n_ctx")
         report["context_tokens"] = n_ctx if n_ctx else "unknown (the endpoint does not report it)"
         template = meta.get("chat_template") or props.get("chat_template")

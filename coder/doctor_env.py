@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .visible import visible_line
 
@@ -49,8 +50,8 @@ def environment_report(config: Any, repo: Path, progress: Callable[[str], None] 
 def _count_tests(config: Any, repo: Path, docker: tuple[Any, Any, dict[str, Any]] | None,
                  progress: Callable[[str], None]) -> dict[str, Any] | str:
     """Open the sandbox (Docker on the env image, or local), run the tests once, and count what the run found."""
+    from .agent.sandbox_check import workspace_options
     from .sandboxes.base import SandboxError
-    from .session import workspace_options
     from .task import Task
 
     options = workspace_options(config, Task(repo=repo))  # what `coder fix` tells the tool server

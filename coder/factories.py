@@ -1,22 +1,34 @@
-"""Build the model and pick the sandbox from configuration (chosen by config, never by sniffing names)."""
+"""Build the model, pick the sandbox and open an agent from configuration (chosen by config, never by sniffing names)."""
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import ExitStack, closing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, SandboxConfig
-from .models.base import Model, ModelError
+from .config import Config, ConfigError, SandboxConfig
+from .models.base import ModelError
 from .models.config import ModelConfig
+from .models.endpoint_info import endpoint_context_window
+from .models.tokens import token_counter
 from .sandboxes.base import Sandbox, SandboxError
+from .task import Task
+
+if TYPE_CHECKING:
+    from .agent import Agent, CheckedSandbox
+    from .agent.approval import Approver
+    from .models.openai_compat import OpenAICompatModel
 
 
 def build_model(config: ModelConfig, stack: ExitStack | None = None, probe: bool = True,
-                progress: Callable[[str], None] = lambda _: None) -> Model:
+                progress: Callable[[str], None] = lambda _: None) -> OpenAICompatModel:
     """The model client for the configured provider; probe=True checks the endpoint answers first.
 
-    provider = "local" starts the bundled runtime (stopped when STACK closes) and talks to it like any endpoint."""
+    provider = "local" starts the bundled runtime (stopped when STACK closes) and talks to it like any endpoint. The
+    client is told the context window the endpoint reports, with a token counter for it (the GGUF's own tokenizer for
+    the bundled runtime), so the agent can keep the conversation inside the window."""
     from .models.openai_compat import OpenAICompatModel
 
     gguf: Path | None = None
@@ -34,24 +46,15 @@ def build_model(config: ModelConfig, stack: ExitStack | None = None, probe: bool
         config = config.model_copy(update={"base_url": info.url, "name": info.name, "api_key": None})
         gguf = info.model_path
 
-    model = OpenAICompatModel(config)
     if probe:
-        try:
-            model.probe()
-        except ModelError as exc:
-            raise ConfigError(str(exc)) from exc
-    _attach_context_budget(model, gguf)
-    return model
-
-
-def _attach_context_budget(model: Any, gguf: Path | None) -> None:
-    """Give the model its context window and a token counter when the endpoint reports a window."""
-    from .doctor import endpoint_context_window
-    from .tokens import token_counter
-
-    window = endpoint_context_window(model.config.base_url, model.config.name)
-    model.context_window = window  # type: ignore[attr-defined]
-    model.token_counter = token_counter(gguf, model.config.base_url) if window else None  # type: ignore[attr-defined]
+        with closing(OpenAICompatModel(config)) as client:
+            try:
+                client.probe()
+            except ModelError as exc:
+                raise ConfigError(str(exc)) from exc
+    window = endpoint_context_window(config.base_url, config.name)
+    counter = token_counter(gguf, config.base_url) if window else None
+    return OpenAICompatModel(config, context_window=window, token_counter=counter)
 
 
 def built_sandbox_image(client: Any, config: SandboxConfig) -> str:
@@ -143,3 +146,34 @@ def choose_sandbox(config: SandboxConfig, repo: object = None,
         if config.kind == "docker":
             raise ConfigError(str(exc)) from exc
         return LocalSandbox(), f"{exc}; falling back to the local sandbox (a temporary copy, not isolated)"
+
+
+@dataclass
+class OpenedAgent:
+    """An Agent built from config, and the sandbox already opened on the task with its baseline judged (if asked)."""
+
+    agent: Agent
+    checked: CheckedSandbox | None
+    warning: str | None  # the sandbox fell back to the local one, and why
+
+
+def open_agent(config: Config, repo: Path, stack: ExitStack, *, task: Task | None = None,
+               approver: Approver | None = None, progress: Callable[[str], None] = lambda _: None,
+               warn: Callable[[str], None] = lambda _: None) -> OpenedAgent:
+    """The one wiring of model and sandbox from config, shared by `coder fix`, the TUI and the GitHub Action.
+
+    The sandbox first (with its environment image), so a build that fails never starts a model; with TASK, the
+    sandbox is opened on it and its baseline tests judged before the model is built or downloaded (UsageError when
+    they cannot run); then the model (the local runtime belongs to STACK). WARN hears a fallback to the local sandbox
+    as soon as it is chosen; PROGRESS hears what is built and started."""
+    from .agent import Agent, open_checked_or_refuse
+    from .sandboxes.local import LocalSandbox
+
+    sandbox, warning = choose_sandbox(config.sandbox, repo, progress)
+    if warning:
+        warn(warning)
+    if isinstance(sandbox, LocalSandbox):  # which interpreter runs the tests (the user's own environment)
+        progress(sandbox.describe(repo))
+    checked = stack.enter_context(open_checked_or_refuse(sandbox, task, config)) if task is not None else None
+    model = build_model(config.model, stack, progress=progress)
+    return OpenedAgent(Agent(model, sandbox, config, approver=approver), checked, warning)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Iterator, Sequence, Union
+from typing import Any, Union
 
-from .models.base import Message, ModelDelta, ModelReply, ToolCall, Usage
+from .models.base import DEFAULT_REPLY_TOKENS, Message, ModelDelta, ModelReply, TokenCounter, ToolCall, Usage
 
 __all__ = ["ScriptedModel", "ScriptError", "call", "reply"]
 
@@ -43,6 +44,10 @@ class ScriptedModel:
 
     steps: list[Step]
     name: str = "scripted"
+    sends_tools: bool = True  # False: behaves like a server that refused native tools (the agent describes them)
+    context_window: int | None = None  # with token_counter: the agent trims the conversation to fit
+    token_counter: TokenCounter | None = None
+    max_reply_tokens: int = DEFAULT_REPLY_TOKENS
     calls: list[list[Message]] = field(default_factory=list)
     tools_seen: list[list[str]] = field(default_factory=list)
     allowed_seen: list[list[str] | None] = field(default_factory=list)  # per call: the allowed tools (None: all)
@@ -73,6 +78,9 @@ class ScriptedModel:
         for i in range(0, len(text), 16):
             yield ModelDelta(text=text[i : i + 16])
         yield ModelDelta(reply=result)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     @property
     def remaining(self) -> int:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from coder import cli
+from coder import cli, factories
 from coder.sandboxes.base import Sandbox
 from coder.testing import ScriptedModel, call, reply
-
 from repo_helpers import git
 
 LATIN1 = b"caf\xe9 = 1\n"
@@ -48,8 +48,8 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox,
 
     def run(args: list[str], steps: list[Any]) -> tuple[int, str, str, ScriptedModel]:
         model = ScriptedModel(steps)
-        monkeypatch.setattr(cli, "build_model", lambda *a, **k: model)
-        monkeypatch.setattr(cli, "choose_sandbox", lambda *a, **k: (sandbox, None))
+        monkeypatch.setattr(factories, "build_model", lambda *a, **k: model)
+        monkeypatch.setattr(factories, "choose_sandbox", lambda *a, **k: (sandbox, None))
         code = cli.main(args)
         out, err = capsys.readouterr()
         return code, out, err, model
@@ -175,7 +175,7 @@ def test_approval_prompt_shows_arguments_literally(monkeypatch: pytest.MonkeyPat
     buffer = io.StringIO()
     console = Console(file=buffer, width=300, color_system=None, highlight=False)
     monkeypatch.setattr("builtins.input", lambda prompt="": "n")
-    request = ApprovalRequested(1, "c", "bash\x1b[2K", {"command": "rm -rf /\x7f\x1b[8m hidden"}, "runs [bold]\r")
+    request = ApprovalRequested(step=1, call_id="c", name="bash\x1b[2K", arguments={"command": "rm -rf /\x7f\x1b[8m hidden"}, reason="runs [bold]\r")
     assert cli.terminal_approver(console)(request) == "no"
     shown = buffer.getvalue()
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", shown), repr(shown)
@@ -195,7 +195,7 @@ def test_sandbox_progress_lines_are_shown_literally(make_repo: Callable[..., Pat
     cli_fix = cli.cmd_fix
 
     def fix(args: Any) -> int:
-        monkeypatch.setattr(cli, "choose_sandbox", choose)
+        monkeypatch.setattr(factories, "choose_sandbox", choose)
         return cli_fix(args)
 
     monkeypatch.setattr(cli, "cmd_fix", fix)

@@ -284,7 +284,7 @@ def test_every_setting_is_classified() -> None:
         # the run's budget, shown in every run's output
         "limits.max_steps", "limits.max_tokens", "limits.max_wall_seconds",
         "agent.observation_cap", "agent.repeat_hint_after", "agent.repeat_give_up_after", "agent.stream",
-        "agent.baseline_tests", "agent.tool_format", "agent.snapshots",
+        "agent.baseline_tests", "agent.tool_format", "agent.snapshots", "agent.strategy",
         "tests.command",  # runs inside the sandbox, like any test
         # templates are read from prompts/ only (jinja refuses paths that leave it)
         "prompts.system", "prompts.task", "prompts.format_error", "prompts.repeat_hint", "prompts.submit_check",

@@ -7,17 +7,16 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
 
+from coder import demo  # noqa: E402
 from fake_openai_server import FakeOpenAIServer, completion, native_call  # noqa: E402
 from repo_helpers import git, tree_snapshot  # noqa: E402
-
-from coder import demo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "calculator"
@@ -107,13 +106,13 @@ def test_demo_passes_its_flags_to_fix_and_refuses_a_used_directory(tmp_path: Pat
     parser = argparse.ArgumentParser()
     demo.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["demo", "--max-steps", "3", "--sandbox", "local", "--base-url", "http://x/v1"])
-    assert args.handler is demo.run
+    assert args.command == "demo"
     argv = demo.fix_argv(args, tmp_path, "the issue")
     assert argv[:5] == ["fix", "the issue", "--repo", str(tmp_path), "--yes"]
     assert argv[5:] == ["--base-url", "http://x/v1", "--sandbox", "local", "--max-steps", "3"]
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "file").write_text("x")
-    from coder.usage import UsageError
+    from coder.errors import UsageError
 
     with pytest.raises(UsageError, match="not an empty directory"):
         demo.make_copy(tmp_path / "used")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
-from .models.base import Message
-from .tokens import TokenCounter, count_messages
+from ..models.base import Message
+from ..models.tokens import TokenCounter, count_messages
 
 ELIDED = "[older tool output elided to fit the model's context window]"
 

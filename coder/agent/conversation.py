@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from coder_tools.base import ToolResult, elide
 
-from .config import Config, project_instructions
-from .models.base import Message
-from .prompts import render
-from .sandboxes.repo_copy import repo_files
-from .task import Task
+from ..config import Config, project_instructions
+from ..models.base import Message
+from ..prompts import render
+from ..sandboxes.repo_copy import repo_files
+from ..task import Task
 
 _PLAN_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+?)\s*$")
 _FILE_LIST_LIMIT = 60
@@ -61,7 +60,7 @@ def observation(result: ToolResult, cap: int, hint: str | None = None) -> str:
     return f"{text}\n\n{hint}" if hint else text
 
 
-def test_summary(data: dict[str, Any]) -> str:
+def outcome_line(data: dict[str, Any]) -> str:
     """One line for prompts: 'N passed, M failed, ... (runner)'."""
     return (
         f"{data.get('passed', 0)} passed, {data.get('failed', 0)} failed, {data.get('errors', 0)} errors, "
@@ -83,7 +82,3 @@ def compare_outcomes(before: dict[str, str], after: dict[str, str]) -> tuple[tup
     still_failing = sorted(failing_ids(after))
     pass_to_fail = sorted(passing_ids(before) & failing_ids(after))
     return tuple(fail_to_pass), tuple(still_failing), tuple(pass_to_fail)
-
-
-def display_repo(repo: Path) -> str:
-    return str(repo.resolve())

@@ -11,11 +11,6 @@ Verdict = Literal["none", "hint", "give_up"]
 _SEVERITY: dict[Verdict, int] = {"none": 0, "hint": 1, "give_up": 2}
 
 
-def may_change_workspace(name: str, ok: bool) -> bool:
-    """Whether a finished call may have changed the workspace: a successful edit, or any shell command."""
-    return name == "bash" or (name == "edit_file" and ok)
-
-
 @dataclass(frozen=True)
 class RepeatCheck:
     verdict: Verdict

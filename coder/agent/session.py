@@ -5,87 +5,31 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from pathlib import Path
+from typing import Any
 
-from coder_tools.base import ToolResult, WorkspaceOptions
+from coder_tools.base import ToolSpec
 
+from ..config import Config
+from ..errors import CoderError
+from ..events import Event, FollowUpSent, RunStarted, StepUndone
+from ..models.base import Model, ModelError
+from ..patch_check import UnsafePatch, check_patch
+from ..sandboxes.base import Sandbox, SandboxError, SandboxSession
+from ..sandboxes.rpc import WorkspaceError
+from ..task import Task
+from ..trajectory import TrajectoryWriter
 from . import conversation as conv
-from .agent import _RunState
-from .config import Config
-from .envs.preflight import Problem, judge
-from .events import Event, FollowUpSent, RunStarted, StepUndone
-from .models.base import Message, ModelError
-from .patch_check import UnsafePatch, check_patch
-from .sandboxes.base import Sandbox, SandboxError, SandboxSession
-from .sandboxes.rpc import WorkspaceError
-from .task import Task
-from .trajectory import TrajectoryWriter
-from .usage import UsageError
-
-if TYPE_CHECKING:
-    from .agent import Agent
+from .approval import Approver
+from .sandbox_check import CheckedSandbox, open_checked
+from .state import RunState, Stop, finished, run_final_tests, tests_event
+from .strategy import Strategy, StrategyContext, make_strategy
 
 
-class SessionBusy(RuntimeError):
+class SessionBusy(CoderError, RuntimeError):
     """A turn is still running; wait for it (or interrupt it) first."""
-
-
-@dataclass
-class CheckedSandbox:
-    """A sandbox opened and its baseline test run judged (envs.preflight), before any model call.
-
-    `coder fix` opens one before it builds the model, so tests that cannot run never start (or download) one, and
-    hands it to the AgentSession, which owns it from then on. close() removes the sandbox; safe to call twice."""
-
-    session: SandboxSession
-    baseline: ToolResult | None  # None when agent.baseline_tests is off
-    problem: Problem | None
-    stack: ExitStack
-
-    def close(self) -> None:
-        self.stack.close()
-
-    def __enter__(self) -> "CheckedSandbox":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def workspace_options(config: Config, task: Task) -> WorkspaceOptions:
-    """What the tool server is told at start: the test command, the command timeout and the output cap."""
-    return WorkspaceOptions(test_command=config.tests.command or task.test_command,
-                            bash_timeout=config.sandbox.bash_timeout, output_cap=config.sandbox.output_cap)
-
-
-def open_checked(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:
-    """Open SANDBOX on the task's repo and run and judge the baseline tests (when agent.baseline_tests is on).
-
-    Raises SandboxError when the sandbox cannot start; a KeyboardInterrupt on the way leaves nothing behind."""
-    stack = ExitStack()
-    try:
-        session = stack.enter_context(sandbox.open(task.repo, workspace_options(config, task)))
-        baseline = session.call("run_tests", {}) if config.agent.baseline_tests else None
-    except BaseException:
-        stack.close()
-        raise
-    problem = judge(baseline, task.repo.resolve()) if baseline is not None else None
-    return CheckedSandbox(session, baseline, problem, stack)
-
-
-def open_checked_or_refuse(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:
-    """open_checked for the command line (`coder fix`, `coder tui`): UsageError, one line and exit code 2, when the
-    sandbox cannot start or the tests cannot run in it."""
-    try:
-        checked = open_checked(sandbox, task, config)
-    except SandboxError as exc:
-        raise UsageError(f"sandbox error: {exc}") from exc
-    if checked.problem is not None:
-        checked.close()
-        raise UsageError(checked.problem.message)
-    return checked
 
 
 class AgentSession:
@@ -95,19 +39,19 @@ class AgentSession:
     from any thread: the current turn stops at the next model token or before the next tool call, and the session
     stays usable. close() removes the sandbox."""
 
-    def __init__(self, agent: "Agent", task: Task, checked: "CheckedSandbox | None" = None) -> None:
-        self.agent = agent
+    def __init__(self, task: Task, *, model: Model, sandbox: Sandbox, config: Config, tools: dict[str, ToolSpec[Any]],
+                 trajectory_dir: Path, approver: Approver | None = None, checked: CheckedSandbox | None = None) -> None:
         self.task = task
+        self.model, self.sandbox, self.config, self.tools, self.approver = model, sandbox, config, tools, approver
         self._checked = checked  # a sandbox opened and judged before the model existed (coder fix)
         self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
-        self.state = _RunState()
-        self.messages: list[Message] = []
+        self.state = RunState()
+        self.strategy: Strategy | None = None  # made once the sandbox is open
         self.sandbox_session: SandboxSession | None = None
         self._stack = ExitStack()  # owns the sandbox
         self._busy = threading.Lock()
         self._notes: list[str] = []  # told to the model with the next follow-up
-        agent.trajectory_path = agent.trajectory_dir / f"{self.run_id}.jsonl"
-        self.trajectory_path = agent.trajectory_path
+        self.trajectory_path = trajectory_dir / f"{self.run_id}.jsonl"
         self._writer = TrajectoryWriter(self.trajectory_path)
 
     @property
@@ -165,13 +109,13 @@ class AgentSession:
         self.sandbox_session = None
         self._stack.close()
 
-    def __enter__(self) -> "AgentSession":
+    def __enter__(self) -> AgentSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _turn(self) -> "_TurnGuard":
+    def _turn(self) -> _TurnGuard:
         return _TurnGuard(self._busy)
 
     def _record(self, events: Iterator[Event]) -> Iterator[Event]:
@@ -180,59 +124,64 @@ class AgentSession:
             yield event
 
     def _start(self) -> Iterator[Event]:
-        agent, cfg, state = self.agent, self.agent.config, self.state
-        yield RunStarted(self.run_id, self.task.title, agent.model.name, agent.sandbox.name,
-                         str(self.task.repo.resolve()), cfg.limits.model_dump())
+        cfg, state = self.config, self.state
+        yield RunStarted(run_id=self.run_id, task=self.task.title, model=self.model.name, sandbox=self.sandbox.name,
+                         repo=str(self.task.repo.resolve()), limits=cfg.limits.model_dump())
         state.new_turn()
         try:
             checked, self._checked = self._checked, None
             if checked is None:
-                checked = open_checked(agent.sandbox, self.task, cfg)
+                checked = open_checked(self.sandbox, self.task, cfg)
             self._stack.enter_context(checked)  # the session owns the sandbox from here on
             self.sandbox_session = checked.session
             baseline_line = None
             result = checked.baseline
             if result is not None and result.ok:
                 state.baseline = dict(result.data.get("tests", {}))
-                baseline_line = conv.test_summary(result.data)
-                yield agent._tests_event("baseline", result.data)
+                baseline_line = conv.outcome_line(result.data)
+                yield tests_event("baseline", result.data)
             if checked.problem is not None:  # stop before the first model call, naming the fix
                 self._close_sandbox()
                 state.status, state.message = "error", checked.problem.message
-                yield agent._finished(state, "")
+                yield finished(state, "")
                 return
             state.needs_change = bool(self.task.issue) or bool(conv.failing_ids(state.baseline))
-            self.messages = conv.opening_messages(self.task, cfg, agent.schemas, baseline_line)
+            self.strategy = make_strategy(cfg.agent.strategy, StrategyContext(
+                task=self.task, model=self.model, sandbox=checked.session, config=cfg, tools=self.tools,
+                approver=self.approver, trajectory=self._writer))
+            self.strategy.begin(baseline_line)
         except KeyboardInterrupt:
             self._close_sandbox()
             state.status, state.message = "interrupted", "interrupted by the user; nothing was applied"
-            yield agent._finished(state, "")
+            yield finished(state, "")
             return
-        except WorkspaceError as exc:  # the server is fine: the session stays open (undo, a follow-up)
-            state.status, state.message = "error", f"the patch could not be taken from the sandbox: {exc}"
         except SandboxError as exc:
             self._close_sandbox()
             state.status, state.message = "error", f"sandbox error: {exc}"
-            yield agent._finished(state, "")
+            yield finished(state, "")
             return
         yield from self._steps()
 
     def _follow_up(self, text: str) -> Iterator[Event]:
-        yield FollowUpSent(text)
+        yield FollowUpSent(text=text)
         notes, self._notes = self._notes, []
-        self.messages.append(Message("user", "\n\n".join([*notes, text])))
+        assert self.strategy is not None
+        self.strategy.follow_up("\n\n".join([*notes, text]))
         self.state.new_turn()
         yield from self._steps()
 
     def _steps(self) -> Iterator[Event]:
         """The agent's steps, the final tests when the model did not submit, and RunFinished with the patch."""
-        agent, state, session = self.agent, self.state, self.sandbox_session
-        assert session is not None
+        state, session, strategy = self.state, self.sandbox_session, self.strategy
+        assert session is not None and strategy is not None
         patch = ""
         try:
-            yield from agent.steps(self.task, self.messages, session, state, self._writer)
+            try:
+                yield from strategy.turn(state)
+            except Stop as stop:
+                state.status, state.message = stop.status, stop.message
             if state.final is None and state.status != "interrupted":
-                yield from agent._final_tests(session, state)
+                yield from run_final_tests(session, state)
             patch = self.patch()
         except UnsafePatch as exc:  # never shown, never applied; the run says why in one line
             state.status, state.message = "error", exc.refusal()
@@ -248,7 +197,7 @@ class AgentSession:
             state.status, state.message = "error", f"sandbox error: {exc}"
         if state.status == "interrupted" and self.alive:
             state.message = "interrupted by the user; the session is kept (send a message to continue, or undo)"
-        yield agent._finished(state, patch)
+        yield finished(state, patch)
 
     def _undo(self) -> Iterator[Event]:
         session, snapshots = self.sandbox_session, self.state.snapshots
@@ -264,10 +213,10 @@ class AgentSession:
                 span = f"step {first}" if first == last else f"steps {first}-{last}"
                 self._notes.append(f"(The user undid {span}: the workspace is back to its state before step {first}; "
                                    f"restored: {', '.join(changed) or 'nothing'}.)")
-                yield StepUndone(undone, changed, f"undid {span}: {len(changed)} file(s) restored")
+                yield StepUndone(steps=undone, changed=changed, message=f"undid {span}: {len(changed)} file(s) restored")
                 return
             later = tree
-        yield StepUndone((), (), "nothing to undo: no step changed the workspace")
+        yield StepUndone(steps=(), changed=(), message="nothing to undo: no step changed the workspace")
 
 
 class _TurnGuard:

@@ -3,10 +3,11 @@ or a remote OpenAI-compatible URL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..models.base import Model
 from ..models.config import ModelConfig
@@ -30,14 +31,11 @@ class Endpoint:
         """A fresh client for one run (clients hold per-run state, such as a refused native-tools fallback)."""
         from ..models.openai_compat import OpenAICompatModel
 
-        model = OpenAICompatModel(self.config)
         if self.context_window and self.token_counter is None:
-            from ..tokens import token_counter
+            from ..models.tokens import token_counter
 
             self.token_counter = token_counter(None, self.config.base_url)
-        model.context_window = self.context_window  # type: ignore[attr-defined]
-        model.token_counter = self.token_counter if self.context_window else None  # type: ignore[attr-defined]
-        return model
+        return OpenAICompatModel(self.config, context_window=self.context_window, token_counter=self.token_counter)
 
 
 def model_label(config: ModelConfig) -> str:
@@ -74,10 +72,8 @@ def open_endpoint(config: ModelConfig, stack: ExitStack, workers: int,
 
     label = model_label(config)
     model = build_model(config, stack, probe=True, progress=progress)
-    resolved: ModelConfig = model.config  # type: ignore[attr-defined]
+    resolved = model.config
     if config.provider == "local":
         resolved = resolved.model_copy(update={"timeout": config.timeout * max(1, workers)})
-    close = getattr(model, "close", None)
-    if close is not None:
-        close()
-    return Endpoint(label, resolved, getattr(model, "context_window", None), getattr(model, "token_counter", None))
+    model.close()
+    return Endpoint(label, resolved, model.context_window, model.token_counter)

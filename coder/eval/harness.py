@@ -4,9 +4,10 @@ fix, to check the tasks and the grader); mini-swe-agent lives in mini_swe.py."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..agent import Agent
 from ..config import Config
@@ -95,12 +96,11 @@ class CoderHarness:
         agent = Agent(model, sandbox, self.config, trajectory_dir=self.trajectory_dir)
         tally = EventTally(on_step)
         try:
-            for event in agent.run(Task(repo=checkout, issue=task.issue, test_command=task.test_command)):
-                tally(event)
+            with agent.session(Task(repo=checkout, issue=task.issue, test_command=task.test_command)) as session:
+                for event in session.start():
+                    tally(event)
         finally:
-            close = getattr(model, "close", None)
-            if close is not None:
-                close()
+            model.close()
         final = tally.final
         assert final is not None, "the agent always ends with run_finished"
         # A refused patch is the model's doing (an unresolved run), not an infrastructure failure to retry.
@@ -108,7 +108,7 @@ class CoderHarness:
         error = final.message if final.status in ("error", "interrupted") and not refused else None
         return Attempt(final.status, final.message, final.patch, final.steps, final.prompt_tokens,
                        final.completion_tokens, final.cached_tokens, tally.malformed,
-                       str(agent.trajectory_path) if agent.trajectory_path else None, error)
+                       str(session.trajectory_path), error)
 
 
 class GoldHarness:

@@ -7,15 +7,17 @@ comments: the issue text (untrusted) goes to the model as the task and nowhere e
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import git
 
 from ..agent import Agent
 from ..config import Config, ConfigError
+from ..errors import CoderError
 from ..events import EVENT_TYPES, Event, FileEdited, HintGiven, PlanUpdated, RunFinished, TestsRan, ToolCallRejected
 from ..models.base import Model
 from ..sandboxes.base import Sandbox
@@ -31,7 +33,7 @@ __all__ = ["AgentJobError", "Builder", "RunCollector", "agent_job", "require_env
 Builder = Callable[[Config, ExitStack], tuple[Model, Sandbox, "str | None"]]
 
 
-class AgentJobError(Exception):
+class AgentJobError(CoderError):
     """The agent job could not run (its summary says why); a one-line message."""
 
 
@@ -101,23 +103,24 @@ def run_agent(agent: Agent, task: Task, issue: int, out: Path,
               on_event: Callable[[Event], None] = lambda _: None) -> RunSummary:
     """Run AGENT on TASK and write summary.json, patch.diff and trajectory.jsonl into OUT."""
     collector = RunCollector()
-    for event in agent.run(task):
-        collector(event)
-        on_event(event)
+    with agent.session(task) as session:
+        for event in session.start():
+            collector(event)
+            on_event(event)
     final = collector.final
     assert final is not None, "Agent.run always ends with RunFinished"
     out.mkdir(parents=True, exist_ok=True)
     if final.patch.strip():
         (out / PATCH).write_text(final.patch, encoding="utf-8", errors="surrogateescape")
-    if agent.trajectory_path and agent.trajectory_path.is_file():
-        shutil.copyfile(agent.trajectory_path, out / TRAJECTORY)
+    if session.trajectory_path.is_file():
+        shutil.copyfile(session.trajectory_path, out / TRAJECTORY)
     summary = RunSummary(
         issue=issue, status=final.status, message=final.message, summary=final.summary, plan=collector.plan,
         fail_to_pass=list(final.fail_to_pass), still_failing=list(final.still_failing),
         pass_to_fail=list(final.pass_to_fail), steps=final.steps, elapsed=final.elapsed,
         usage=Usage(prompt_tokens=final.prompt_tokens, completion_tokens=final.completion_tokens,
                     cached_tokens=final.cached_tokens),
-        model=getattr(agent.model, "name", ""), sandbox=agent.sandbox.name, base_sha=head_sha(task.repo),
+        model=agent.model.name, sandbox=agent.sandbox.name, base_sha=head_sha(task.repo),
         has_patch=bool(final.patch.strip()))
     write_summary(out, summary)
     return summary

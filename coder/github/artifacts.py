@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import CoderError
+
 __all__ = ["ArtifactError", "RunSummary", "Usage", "SUMMARY", "PATCH", "TRAJECTORY", "read_artifact",
            "write_summary"]
 
@@ -17,7 +19,7 @@ MAX_SUMMARY_BYTES = 1_000_000
 Status = Literal["resolved", "not_resolved", "limit_reached", "stuck", "error", "interrupted", "skipped"]
 
 
-class ArtifactError(Exception):
+class ArtifactError(CoderError):
     """The agent job's artifact is missing or malformed (a one-line message)."""
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from .artifacts import RunSummary
 from .context import ActionContext, ContextError
@@ -139,13 +140,12 @@ def _run_agent(args: argparse.Namespace, ctx: ActionContext, out: Path, issue: i
     progress = lambda line: console.print(f"[dim]{escape(line)}[/]")  # noqa: E731
 
     def default_build(config: Any, stack: ExitStack) -> Any:
-        from ..factories import build_model, choose_sandbox
+        from ..factories import open_agent
         from .agent_job import require_env_image
 
         require_env_image(config, repo)  # built by the step before; never built here, where the model's secret is
-        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)  # the sandbox first, as `coder fix` does
-        model = build_model(config.model, stack, progress=progress)
-        return model, sandbox, warning
+        opened = open_agent(config, repo, stack, progress=progress)  # the sandbox first, as `coder fix` does
+        return opened.agent.model, opened.agent.sandbox, opened.warning
 
     try:
         config = load_config(repo, _agent_flags(args), environ)
@@ -204,7 +204,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None, buil
     from .client import GitHubError
 
     env = os.environ if environ is None else environ
-    err = lambda message: print(f"coder: error: {message}", file=sys.stderr)  # noqa: E731
+
+    def err(message: str) -> None:
+        print(f"coder: error: {message}", file=sys.stderr)
+
     try:
         if args.github_command == "decide":
             return cmd_decide(args, env, err)

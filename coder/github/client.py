@@ -10,11 +10,13 @@ Exceptions::
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import httpx
 
+from ..errors import CoderError
 from .retry import RetryPolicy, retry_delay
 
 __all__ = ["Comment", "GitHubClient", "GitHubError", "GitHubPermissionError", "GitHubRateLimitError", "Issue",
@@ -26,7 +28,7 @@ PR_SETTING_MESSAGE = ("GitHub Actions is not allowed to create pull requests in 
                       "approve pull requests\" (in an organisation, the organisation's setting must allow it too)")
 
 
-class GitHubError(Exception):
+class GitHubError(CoderError):
     """A GitHub API call failed; str() is a message for the user."""
 
     def __init__(self, message: str, status: int | None = None, operation: str = "") -> None:
@@ -121,7 +123,7 @@ class GitHubClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "GitHubClient":
+    def __enter__(self) -> GitHubClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from ..errors import CoderError
 from .client import DEFAULT_API_URL
 
 __all__ = ["ActionContext", "ContextError", "MAX_EVENT_BYTES"]
@@ -15,7 +17,7 @@ __all__ = ["ActionContext", "ContextError", "MAX_EVENT_BYTES"]
 MAX_EVENT_BYTES = 25 * 1024 * 1024
 
 
-class ContextError(Exception):
+class ContextError(CoderError):
     """The Actions environment is missing something coder needs (a one-line message)."""
 
 
@@ -39,7 +41,7 @@ class ActionContext:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, event_name: str | None = None,
-                 event_path: Path | None = None, repository: str | None = None) -> "ActionContext":
+                 event_path: Path | None = None, repository: str | None = None) -> ActionContext:
         """Read GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN, ...
 
         Explicit arguments win over the environment (the CLI's flags)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import git
 
+from ..errors import CoderError
 from ..patch_check import UnsafePatch
 from ..patch_check import check_patch as check_headers
 
@@ -24,7 +25,7 @@ __all__ = ["PatchPolicy", "PatchRejected", "WORKFLOW_DIR", "check_patch", "write
 WORKFLOW_DIR = ".github/workflows/"
 
 
-class PatchRejected(Exception):
+class PatchRejected(CoderError):
     """The patch may not be published; the message says why (and which input would allow it, if any)."""
 
 

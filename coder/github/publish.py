@@ -7,9 +7,10 @@ status comment on the issue up to date. Anything that goes wrong is reported on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import git
 

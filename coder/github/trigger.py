@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 __all__ = ["Decision", "TRUSTED_ASSOCIATIONS", "COMMAND", "decide", "issue_text"]
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterator, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from ..errors import ModelError as ModelError  # re-exported: where models raise it
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -89,8 +92,17 @@ class ModelDelta:
     reply: ModelReply | None = None
 
 
-class ModelError(Exception):
-    """The model endpoint failed: unreachable, timed out, or answered with something unusable."""
+
+
+class TokenCounter(Protocol):
+    """Counts tokens the way the model does (exact) or by an estimate that says so."""
+
+    exact: bool
+
+    def count(self, text: str) -> int: ...
+
+
+DEFAULT_REPLY_TOKENS = 1024  # room kept for a reply when the model's config sets no max_tokens
 
 
 @runtime_checkable
@@ -100,9 +112,30 @@ class Model(Protocol):
     ALLOWED (None: every tool) names the tools the model may call in this reply. TOOLS stays the whole set, so a
     server that caches the prompt's prefix (where the tools are described) keeps its cache when ALLOWED narrows.
     TIMEOUT (None: the model's own) is the most seconds the run can still wait for this reply: a model may give up
-    sooner with ModelError, and should not retry past it."""
+    sooner with ModelError, and should not retry past it.
+
+    What the agent needs to know about a model is part of the Protocol, never probed or set from outside:
+    sends_tools (tool schemas go to the server natively; False once a server rejected them, or when configured off:
+    the agent then describes the tools in the prompt), context_window and token_counter (None when unknown: the agent
+    then cannot trim the conversation to fit), and max_reply_tokens (room kept in the window for the reply)."""
 
     name: str
+
+    @property
+    def sends_tools(self) -> bool: ...
+
+    @property
+    def context_window(self) -> int | None: ...
+
+    @property
+    def token_counter(self) -> TokenCounter | None: ...
+
+    @property
+    def max_reply_tokens(self) -> int: ...
+
+    def close(self) -> None:
+        """Release the client's connections (the model's server, if any, is not stopped)."""
+        ...
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
                  allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:

@@ -58,7 +58,7 @@ class ModelConfig(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _local_runtime_waits_longer(self) -> "ModelConfig":
+    def _local_runtime_waits_longer(self) -> ModelConfig:
         """The bundled runtime on a CPU is slow, not flaky: a full 2048-token reply of the 1.5B model on 2 cores takes
         about two minutes, so 120 s timed out replies that were nearly done, and each retry (the same prompt on the
         same server) cost the same again. Unless set, it gets a longer timeout and no retries."""

@@ -6,11 +6,13 @@ import struct
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import CoderError
+
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 STRING, ARRAY = 8, 9
 
 
-class GGUFError(ValueError):
+class GGUFError(CoderError, ValueError):
     """Not a GGUF file, or a truncated/corrupt one."""
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Collection, Iterator, Mapping, Sequence
+from typing import Any
 
 import openai
 
-from coder.models.base import Message, ModelDelta, ModelError, ModelReply, ToolCall, Usage
-from coder.models.config import ModelConfig
-from coder.models.scrub import scrub
-from coder.models.toolcall_parser import loads_lenient, parse_tool_calls
+from .base import DEFAULT_REPLY_TOKENS, Message, ModelDelta, ModelError, ModelReply, TokenCounter, ToolCall, Usage
+from .config import ModelConfig
+from .scrub import scrub
+from .toolcall_parser import loads_lenient, parse_tool_calls
 
 __all__ = ["OpenAICompatModel"]
 
@@ -117,8 +118,12 @@ class _MarkupGate:
 class OpenAICompatModel:
     """Chat completions over the `openai` client; text-embedded tool calls are parsed when no native ones come."""
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
+    def __init__(self, config: ModelConfig | None = None, *, context_window: int | None = None,
+                 token_counter: TokenCounter | None = None) -> None:
+        """CONTEXT_WINDOW and TOKEN_COUNTER: what the endpoint reported (see factories.build_model); both or neither."""
         self.config = config or ModelConfig()
+        self._context_window = context_window
+        self._token_counter = token_counter if context_window else None
         self.name = self.config.name
         self.base_url = self.config.base_url.rstrip("/")
         self._tools_rejected = False
@@ -136,6 +141,18 @@ class OpenAICompatModel:
     def sends_tools(self) -> bool:
         """Whether tool schemas go to the server natively (False after the server rejected them)."""
         return self.config.native_tools and not self._tools_rejected
+
+    @property
+    def context_window(self) -> int | None:
+        return self._context_window
+
+    @property
+    def token_counter(self) -> TokenCounter | None:
+        return self._token_counter
+
+    @property
+    def max_reply_tokens(self) -> int:
+        return self.config.max_tokens or DEFAULT_REPLY_TOKENS
 
     def close(self) -> None:
         self._client.close()

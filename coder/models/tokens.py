@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
-from .models.scrub import scrub_text
-from .runtime.gguf_meta import read_metadata
+from ..errors import CoderError
+from .base import TokenCounter as TokenCounter  # re-exported with the counters
+from .gguf_meta import read_metadata
+from .scrub import scrub_text
 
 # Pre-tokenizer split patterns of GPT-2-style BPE tokenizers, by GGUF `tokenizer.ggml.pre`.
 _PRE_PATTERNS = {
@@ -24,13 +27,7 @@ _PRE_PATTERNS = {
 _CONTROL, _USER_DEFINED = 3, 4
 
 
-class TokenCounter(Protocol):
-    exact: bool
-
-    def count(self, text: str) -> int: ...
-
-
-class TokenizerError(Exception):
+class TokenizerError(CoderError):
     """No real tokenizer could be built from this source."""
 
 
@@ -67,7 +64,7 @@ def gguf_tokenizer(path: Path) -> Any:
                 for i, kind in enumerate(types) if kind in (_CONTROL, _USER_DEFINED)]
     tokenizer.add_special_tokens(specials)
     eos = meta.get("tokenizer.ggml.eos_token_id")
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer,
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer,  # type: ignore[no-untyped-call]
                                    eos_token=tokens[eos] if isinstance(eos, int) else None,
                                    chat_template=meta.get("tokenizer.chat_template"))
 
@@ -147,7 +144,9 @@ def token_counter(gguf: Path | None = None, base_url: str | None = None) -> Toke
     """The best counter available: the GGUF's tokenizer, else the server's tokenize endpoint, else an estimate."""
     if gguf is not None:
         try:
-            return GGUFTokenCounter(gguf)
+            exact = GGUFTokenCounter(gguf)
+            exact.count("probe")  # builds the tokenizer now: a file it cannot read falls back here, not mid-run
+            return exact
         except (TokenizerError, ImportError, OSError, KeyError, ValueError):
             pass
     if base_url is not None:

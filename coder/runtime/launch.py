@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..config import ConfigError
 from ..models.config import ModelConfig
-from .gguf_meta import GGUFError, context_length, read_metadata
+from ..models.gguf_meta import GGUFError, context_length, read_metadata
 from .hardware import physical_cores, total_memory
 from .process import LocalRuntime
 

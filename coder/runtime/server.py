@@ -19,10 +19,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..models.toolcall_parser import parse_tool_calls
 from .chat_template import render_chat
@@ -52,7 +53,7 @@ class Engine:
         from llama_cpp import Llama
 
         self.settings = settings
-        self.llm = Llama(model_path=str(settings.model_path), n_ctx=settings.n_ctx, n_threads=settings.threads,
+        self.llm: Any = Llama(model_path=str(settings.model_path), n_ctx=settings.n_ctx, n_threads=settings.threads,
                          n_threads_batch=settings.threads, n_batch=512, verbose=False)
         self.template = str(self.llm.metadata.get("tokenizer.chat_template", ""))
         self.eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
@@ -176,7 +177,7 @@ def _usage(done: dict[str, Any]) -> dict[str, Any]:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "RuntimeServer"
+    server: RuntimeServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -330,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
                                     args.max_string_chars))
     server = RuntimeServer(engine)
     host, port = server.server_address[:2]
-    print(json.dumps({"ready": True, "url": f"http://{host}:{port}/v1", "n_ctx": args.n_ctx,
+    print(json.dumps({"ready": True, "url": f"http://{host!s}:{port}/v1", "n_ctx": args.n_ctx,
                       "threads": args.threads}), flush=True)
     try:
         server.serve_forever()

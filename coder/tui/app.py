@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from ..events import (ApprovalDecided, ApprovalRequested, FileEdited, HintGiven, LimitReached, ModelReplied,
-                      PlanUpdated, RunFinished, RunStarted, StepUndone, TestsRan, TextStreamed, ToolCallRejected,
-                      ToolFinished, ToolStarted)
+from ..agent import SessionBusy
 from ..envs.preflight import is_preflight_message
-from ..session import SessionBusy
+from ..events import (
+    ApprovalDecided,
+    ApprovalRequested,
+    FileEdited,
+    HintGiven,
+    LimitReached,
+    ModelReplied,
+    PlanUpdated,
+    RunFinished,
+    RunStarted,
+    StepUndone,
+    TestsRan,
+    TextStreamed,
+    ToolCallRejected,
+    ToolFinished,
+    ToolStarted,
+)
 from ..visible import visible
 from .bridge import AgentBridge, Idle, Item, Notice, PatchChanged
 from .diff_review import DiffReviewScreen

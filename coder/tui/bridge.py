@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Union
 
-from ..agent import Agent
+from ..agent import Agent, AgentSession, CheckedSandbox, SessionBusy
 from ..events import ApprovalRequested, Decision, Event, TextStreamed
-from ..session import AgentSession, CheckedSandbox, SessionBusy
 from ..task import Task
 
 
@@ -54,7 +54,6 @@ class AgentBridge:
         self._decisions: queue.Queue[Decision] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
-        agent.approver = self._approve
 
     @property
     def busy(self) -> bool:
@@ -69,8 +68,8 @@ class AgentBridge:
             if self.session is not None:
                 self.session.close()
             checked, self._checked = self._checked, None
-            self.session = AgentSession(self.agent, Task(repo=self.repo, issue=text, test_command=self.test_command),
-                                        checked)
+            task = Task(repo=self.repo, issue=text, test_command=self.test_command)
+            self.session = self.agent.session(task, checked, approver=self._approve)
             return self.session.start()
 
         self._start(events)
@@ -103,7 +102,7 @@ class AgentBridge:
                 return items
             last = items[-1] if items else None
             if isinstance(item, TextStreamed) and isinstance(last, TextStreamed) and last.step == item.step:
-                items[-1] = TextStreamed(item.step, last.text + item.text)
+                items[-1] = TextStreamed(step=item.step, text=last.text + item.text)
             else:
                 items.append(item)
 

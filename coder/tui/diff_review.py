@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+import git
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,8 +14,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-
-import git
 
 from ..apply import ApplyError, apply_to_worktree, commit_on_branch, is_dirty
 from ..patch_view import BinaryChange, binary_change, file_name
@@ -69,7 +68,7 @@ class DiffReviewScreen(Screen[None]):
         Binding("up,k", "move(-1)", "Prev", show=False),
         Binding("a", "verdict('accepted')", "Accept"),
         Binding("r", "verdict('rejected')", "Reject"),
-        Binding("space", "toggle", "Toggle", show=False),
+        Binding("space", "toggle_verdict", "Toggle", show=False),
         Binding("A", "all('accepted')", "Accept all"),
         Binding("R", "all('rejected')", "Reject all"),
         Binding("w", "write", "Write to working tree"),
@@ -140,7 +139,7 @@ class DiffReviewScreen(Screen[None]):
         self._refresh_summary()
         self.action_move(1)
 
-    def action_toggle(self) -> None:
+    def action_toggle_verdict(self) -> None:
         current = self._current()
         if current is not None:
             current.set_verdict("rejected" if current.verdict == "accepted" else "accepted")

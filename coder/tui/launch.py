@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from ..apply import is_git_toplevel
 from ..config import load_config
-from ..usage import UsageError
+from ..errors import UsageError
 from ..visible import visible
 
 
@@ -28,10 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     """Open the app on the repository; returns the exit code."""
-    from ..agent import Agent
-    from ..factories import build_model, choose_sandbox
-    from ..sandboxes.local import LocalSandbox
-    from ..session import open_checked_or_refuse
+    from ..factories import open_agent
     from ..task import Task
     from .app import CoderApp, TuiDeps
     from .bridge import AgentBridge
@@ -54,14 +51,12 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     config = load_config(repo, flags, warn=warn)
     with ExitStack() as stack:  # owns the local runtime process, if any
         progress = lambda line: console.print(f"[dim]{escape(visible(line))}[/]")  # noqa: E731
-        sandbox, warning = choose_sandbox(config.sandbox, repo, progress)  # first: a failed environment starts no model
-        if isinstance(sandbox, LocalSandbox):  # which interpreter runs the tests (the user's own environment)
-            progress(sandbox.describe(repo))
-        task = Task(repo=repo, test_command=config.tests.command)  # the tests run before any task is typed
-        checked = stack.enter_context(open_checked_or_refuse(sandbox, task, config))  # ...and before any model starts
-        model = build_model(config.model, stack, progress=progress)
-        bridge = AgentBridge(Agent(model, sandbox, config), repo, config.tests.command, checked)
-        deps = TuiDeps(bridge, repo, model.name, sandbox.name, notices=[*notices, *([warning] if warning else [])])
+        task = Task(repo=repo, test_command=config.tests.command)  # the tests run before any task is typed...
+        opened = open_agent(config, repo, stack, task=task, progress=progress)  # ...and before any model starts
+        bridge = AgentBridge(opened.agent, repo, config.tests.command, opened.checked)
+        agent = opened.agent
+        deps = TuiDeps(bridge, repo, agent.model.name, agent.sandbox.name,
+                       notices=[*notices, *([opened.warning] if opened.warning else [])])
         try:
             CoderApp(deps).run()
         finally:

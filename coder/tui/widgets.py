@@ -20,11 +20,11 @@ OUTPUT_SHOWN = 4000  # characters of a tool's output kept in its transcript entr
 class TaskInput(Input):
     """The message box; `?` in an empty box opens the help instead of being typed."""
 
-    def _on_key(self, event: Any) -> None:
+    async def _on_key(self, event: Any) -> None:  # Textual calls Input's own _on_key too, unless prevented
         if event.key == "question_mark" and not self.value:
             event.prevent_default()
             event.stop()
-            self.app.action_help()
+            await self.app.run_action("help")
 
 
 class ModelText(Static):

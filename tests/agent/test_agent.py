@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,21 @@ import pytest
 
 from coder.agent import Agent
 from coder.config import Config
-from coder.events import (FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished, TestsRan,
-                          ToolCallRejected, ToolFinished)
+from coder.events import (
+    FileEdited,
+    HintGiven,
+    LimitReached,
+    ModelReplied,
+    PlanUpdated,
+    RunFinished,
+    TestsRan,
+    ToolCallRejected,
+    ToolFinished,
+)
 from coder.models.base import Message, ModelError, ModelReply, ToolCall
 from coder.sandboxes.base import Sandbox
 from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
-
 from repo_helpers import sandbox_leftovers, tree_snapshot
 
 FIX = call("edit_file", path="calc.py", command="replace", old="return a - b", new="return a + b")
@@ -29,12 +38,14 @@ def _every_sandbox(sandbox: Sandbox, sandbox_kind: str) -> None:
     CURRENT["sandbox"], CURRENT["kind"] = sandbox, sandbox_kind
 
 
-def run_agent(repo: Path, steps: list[Any], tmp_path: Path, **overrides: Any) -> tuple[list[Any], ScriptedModel, Agent]:
+def run_agent(repo: Path, steps: list[Any], tmp_path: Path, **overrides: Any) -> tuple[list[Any], ScriptedModel, Path]:
+    """(events, model, trajectory path) of one run."""
     config = Config.model_validate(overrides)
     model = ScriptedModel(steps)
     agent = Agent(model, CURRENT["sandbox"], config, trajectory_dir=tmp_path / "traj")
-    events = list(agent.run(Task(repo=repo, issue="add() returns the wrong result")))
-    return events, model, agent
+    with agent.session(Task(repo=repo, issue="add() returns the wrong result")) as session:
+        events = list(session.start())
+    return events, model, session.trajectory_path
 
 
 def of(events: list[Any], kind: type) -> list[Any]:
@@ -54,7 +65,7 @@ def test_full_fix_resolves_and_reports_fail_to_pass(buggy_repo: Path, tmp_path: 
         reply("", call("run_tests")),
         reply("", call("submit", summary="add now adds")),
     ]
-    events, model, agent = run_agent(buggy_repo, steps, tmp_path)
+    events, model, trajectory = run_agent(buggy_repo, steps, tmp_path)
     model.assert_consumed()
     final = events[-1]
     assert isinstance(final, RunFinished)
@@ -69,7 +80,7 @@ def test_full_fix_resolves_and_reports_fail_to_pass(buggy_repo: Path, tmp_path: 
     assert all(t is not None and 0 < t <= 1800 for t in model.timeouts_seen)  # each call knows the run's time left
     assert tree_snapshot(buggy_repo) == before  # the user's repo is untouched
 
-    records = [json.loads(line) for line in agent.trajectory_path.read_text().splitlines()]  # type: ignore[union-attr]
+    records = [json.loads(line) for line in trajectory.read_text().splitlines()]
     kinds = {r["kind"] for r in records}
     assert kinds == {"event", "request", "response"}
     first_request = next(r for r in records if r["kind"] == "request")
@@ -165,7 +176,7 @@ def test_repeated_call_is_withheld_from_the_next_reply_only(buggy_repo: Path, tm
     may not call that tool (narrowed, the full tool list still sent), and the reply after it may again."""
     plan = call("update_plan", steps=["Find the bug", "Fix it"])
     steps = [reply("", plan)] * 3 + [reply("", FIX), reply("", plan), reply("", call("submit"))]
-    events, model, agent = run_agent(buggy_repo, steps, tmp_path)
+    events, model, trajectory = run_agent(buggy_repo, steps, tmp_path)
     model.assert_consumed()
     assert events[-1].status == "resolved", events[-1].message
     hints = of(events, HintGiven)
@@ -174,7 +185,7 @@ def test_repeated_call_is_withheld_from_the_next_reply_only(buggy_repo: Path, tm
     assert all(seen == everything for seen in model.tools_seen)  # the prompt's tool list never changes
     assert model.allowed_seen == [None, None, None, sorted(set(everything) - {"update_plan"}), None, None]
     assert "update_plan tool is unavailable for your next reply" in last_observation(model, 3)
-    records = [json.loads(line) for line in agent.trajectory_path.read_text().splitlines()]  # type: ignore[union-attr]
+    records = [json.loads(line) for line in trajectory.read_text().splitlines()]
     requests = [r for r in records if r.get("kind") == "request"]
     assert [("allowed" in r) for r in requests] == [False, False, False, True, False, False]
 
@@ -271,17 +282,14 @@ def test_scripted_model_fails_loudly(buggy_repo: Path, tmp_path: Path) -> None:
 
 def test_events_are_frozen(buggy_repo: Path, tmp_path: Path) -> None:
     events, _, _ = run_agent(buggy_repo, [reply("", call("submit"))] * 2, tmp_path, agent={"baseline_tests": False})
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         events[0].task = "x"  # type: ignore[misc]
     assert all(isinstance(e.type, str) for e in events)
     assert of(events, ModelReplied) and of(events, ToolFinished)
 
 
 def test_text_tool_format_when_the_server_refuses_native_tools(buggy_repo: Path, tmp_path: Path) -> None:
-    class NoToolsModel(ScriptedModel):
-        sends_tools = False
-
-    model = NoToolsModel([reply("1. fix", FIX), reply("", call("submit"))])
+    model = ScriptedModel([reply("1. fix", FIX), reply("", call("submit"))], sends_tools=False)
     agent = Agent(model, CURRENT["sandbox"], Config(), trajectory_dir=tmp_path / "traj")
     events = list(agent.run(Task(repo=buggy_repo, issue="add() subtracts")))
     assert events[-1].status == "resolved"

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_openai_server import FakeOpenAIServer, text_stream
 
 from coder.agent import Agent
 from coder.config import Config
@@ -15,6 +14,7 @@ from coder.models.config import ModelConfig
 from coder.models.openai_compat import OpenAICompatModel
 from coder.sandboxes.local import LocalSandbox
 from coder.task import Task
+from fake_openai_server import FakeOpenAIServer, text_stream
 
 LIMIT = 10
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coder.agent import conversation  # test_summary by module: imported bare, pytest would collect it as a test
+from coder.agent import conversation
 from coder.agent.conversation import (
     compare_outcomes,
     failing_ids,
@@ -88,11 +88,11 @@ def test_observation_of_empty_output() -> None:
 
 def test_summary_line() -> None:
     data = {"passed": 3, "failed": 1, "errors": 2, "skipped": 4, "runner": "pytest", "command": "pytest -q"}
-    assert conversation.test_summary(data) == "3 passed, 1 failed, 2 errors, 4 skipped (pytest: pytest -q)"
+    assert conversation.outcome_line(data) == "3 passed, 1 failed, 2 errors, 4 skipped (pytest: pytest -q)"
 
 
 def test_summary_of_missing_fields() -> None:
-    assert conversation.test_summary({}) == "0 passed, 0 failed, 0 errors, 0 skipped (?: ?)"
+    assert conversation.outcome_line({}) == "0 passed, 0 failed, 0 errors, 0 skipped (?: ?)"
 
 
 OUTCOMES = {"t::a": "passed", "t::b": "failed", "t::c": "error", "t::d": "skipped", "t::e": "passed"}

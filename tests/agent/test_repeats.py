@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coder.repeats import RepeatTracker
+from coder.agent.repeats import RepeatTracker
 
 
 def test_identical_calls_in_a_row_hint_then_give_up() -> None:
@@ -62,7 +62,7 @@ def test_reset_forgets_everything() -> None:
 
 def test_bench_replay_finds_the_echo_loop_the_old_rule_missed(tmp_path: Path) -> None:
     """bench/repeat_replay.py on a recorded loop: the old rule never stops it, the current one at the 4th failing edit."""
-    spec = importlib.util.spec_from_file_location("repeat_replay", Path(__file__).resolve().parents[1] / "bench" / "repeat_replay.py")
+    spec = importlib.util.spec_from_file_location("repeat_replay", Path(__file__).resolve().parents[2] / "bench" / "repeat_replay.py")
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # its dataclasses look their module up while being defined

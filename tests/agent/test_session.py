@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pytest
 
-from coder.agent import Agent
+from coder.agent import Agent, AgentSession, SessionBusy
 from coder.config import Config
 from coder.envs.preflight import PREFIX
-from coder.events import (ApprovalDecided, ApprovalRequested, FollowUpSent, RunFinished, StepUndone, TestsRan,
-                          ToolFinished, ToolStarted)
+from coder.events import (
+    ApprovalDecided,
+    ApprovalRequested,
+    FollowUpSent,
+    RunFinished,
+    StepUndone,
+    TestsRan,
+    ToolFinished,
+    ToolStarted,
+)
 from coder.models.base import Message, ModelReply
 from coder.sandboxes.base import Sandbox, SandboxError
-from coder.session import AgentSession, SessionBusy
 from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
-
 from repo_helpers import sandbox_leftovers, tree_snapshot
 
 FIX = call("edit_file", path="calc.py", command="replace", old="return a - b", new="return a + b")
@@ -62,8 +69,8 @@ def test_undo_restores_shell_side_effects_and_tells_the_model(buggy_repo: Path, 
         list(session.start())
         assert "tests/test_calc.py" in session.patch()
         undone = list(session.undo())
-        assert undone == [StepUndone((2, 3, 4), ("gen/out.txt", "tests/test_calc.py"),
-                                     "undid steps 2-4: 2 file(s) restored")]
+        assert undone == [StepUndone(steps=(2, 3, 4), changed=("gen/out.txt", "tests/test_calc.py"),
+                                     message="undid steps 2-4: 2 file(s) restored")]
         patch = session.patch()
         assert "test_calc.py" not in patch and "gen/out.txt" not in patch and "+    return a + b" in patch
         assert list(session.undo())[0].changed == ("calc.py",)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,9 @@ for _p in (str(_HERE), str(_HERE.parents[1])):  # the fake server module; the re
         sys.path.insert(0, _p)
 
 from fake_github import FakeGitHub  # noqa: E402
-from repo_helpers import git  # noqa: E402
 
 from coder.eval.taskspec import checkout, load_task  # noqa: E402
+from repo_helpers import git  # noqa: E402
 
 TASK = _HERE.parents[1] / "tasks" / "csv-export-drops-last-row"
 ISSUE = 7

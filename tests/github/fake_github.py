@@ -12,17 +12,17 @@ import functools
 import json
 import re
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from schema_fill import instance, resolve
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
-
-from schema_fill import instance, resolve
 
 SPEC_PATH = Path(__file__).with_name("github-rest.openapi.json")
 BOT = {"login": "github-actions[bot]", "type": "Bot", "id": 41898282}
@@ -163,7 +163,7 @@ class FakeGitHub:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self

@@ -7,7 +7,8 @@ its own schema; see ../shared/github/README.md), and checks each answer against 
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 FORMATS = {"date-time": "2026-01-01T00:00:00Z", "uri": "https://example.invalid/x", "email": "octo@example.invalid",
            "uri-template": "https://example.invalid/{x}", "date": "2026-01-01", "uuid": "00000000-0000-0000-0000-000000000000"}

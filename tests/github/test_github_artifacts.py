@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from fake_github import FakeGitHub
-from test_trajectory import SAMPLES
 
 from coder.config import Config
 from coder.events import EVENT_TYPES
@@ -15,6 +14,7 @@ from coder.github.agent_job import AgentJobError, RunCollector, agent_job
 from coder.github.artifacts import ArtifactError, RunSummary, read_artifact, write_summary
 from coder.github.context import ActionContext, ContextError
 from coder.github.messages import failure_comment, marker, pull_body, refusal_comment, untrusted
+from test_trajectory import SAMPLES
 
 
 @pytest.mark.parametrize("name", sorted(EVENT_TYPES))

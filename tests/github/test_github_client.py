@@ -11,8 +11,13 @@ import pytest
 from fake_github import FakeGitHub, SpecRequest, checker
 from werkzeug.datastructures import ImmutableMultiDict
 
-from coder.github.client import (PR_SETTING_MESSAGE, GitHubClient, GitHubError, GitHubPermissionError,
-                                 GitHubRateLimitError)
+from coder.github.client import (
+    PR_SETTING_MESSAGE,
+    GitHubClient,
+    GitHubError,
+    GitHubPermissionError,
+    GitHubRateLimitError,
+)
 from coder.github.retry import RetryPolicy, retry_delay
 
 Answer = httpx.Response | Exception

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from conftest import ISSUE, TASK, World
-from repo_helpers import git, tree_snapshot, worktree_snapshot
 
 from coder.cli import _parser
 from coder.config import Config
@@ -21,6 +20,8 @@ from coder.github import cli as github_cli
 from coder.github.artifacts import PATCH, SUMMARY, TRAJECTORY
 from coder.sandboxes.local import LocalSandbox
 from coder.testing import ScriptedModel, call, reply
+from conftest import ISSUE, TASK, World
+from repo_helpers import git, tree_snapshot, worktree_snapshot
 
 F2P = load_task(TASK).fail_to_pass
 WORKFLOW = {"name": "edit_file", "arguments": {"path": ".github/workflows/ci.yml", "command": "create",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from repo_helpers import git, worktree_snapshot
 
 from coder.github.gitops import BOT, PushRefused, commit_patch, push_branch
 from coder.github.patch_policy import PatchPolicy, PatchRejected, _workflow_problem, check_patch
+from repo_helpers import git, worktree_snapshot
 
 FILES = {"app.py": "x = 1\n", "README.md": "hello\n", ".github/workflows/ci.yml": "on: push\n"}
 

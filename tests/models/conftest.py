@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,10 +15,9 @@ for _p in (str(_HERE), str(_HERE.parents[1])):  # the fake server module; the re
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from fake_openai_server import FakeOpenAIServer  # noqa: E402
-
 from coder.models.config import ModelConfig  # noqa: E402
 from coder.models.openai_compat import OpenAICompatModel  # noqa: E402
+from fake_openai_server import FakeOpenAIServer  # noqa: E402
 
 
 @pytest.fixture

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from fake_openai_server import FakeOpenAIServer, chunk, completion, native_call, text_stream
 from pydantic import ValidationError
 
 from coder.models.base import Message, Model, ModelError, Usage
 from coder.models.config import ModelConfig
 from coder.models.openai_compat import OpenAICompatModel
+from fake_openai_server import FakeOpenAIServer, chunk, completion, native_call, text_stream
 
 MakeModel = Callable[..., OpenAICompatModel]
 MESSAGES = [Message("system", "You fix bugs."), Message("user", "tests fail")]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
-from fake_openai_server import FakeOpenAIServer, completion, text_stream
+from collections.abc import Callable
 
 from coder.models.base import Message, ToolCall
 from coder.models.openai_compat import OpenAICompatModel
+from fake_openai_server import FakeOpenAIServer, completion, text_stream
 
 MakeModel = Callable[..., OpenAICompatModel]
 HISTORY = [

@@ -93,3 +93,14 @@ def test_a_dead_tokenize_endpoint_falls_back_to_the_estimate(unused_port: int) -
 
     counter = token_counter(None, f"http://127.0.0.1:{unused_port}/v1")
     assert isinstance(counter, EstimatedTokenCounter) and counter.exact is False
+
+
+def test_a_gguf_that_cannot_be_read_falls_back_when_the_counter_is_chosen(tmp_path: Path) -> None:
+    """The GGUF counter built its tokenizer only on the first count, so a missing or unsupported file was never caught
+    by the fallback and raised in the middle of a run instead."""
+    from coder.models.tokens import token_counter
+
+    assert isinstance(token_counter(tmp_path / "missing.gguf"), EstimatedTokenCounter)
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_bytes(b"not a gguf file at all")
+    assert isinstance(token_counter(garbage), EstimatedTokenCounter)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tiny_gguf import make_tiny_gguf
 
 REAL_GGUF_ENV = "CODER_TEST_REAL_GGUF"
@@ -25,7 +24,8 @@ def real_gguf() -> Path:
         return path
     how = f"set {REAL_GGUF_ENV}=/path/to/{REAL_MODEL}.gguf or run `coder models pull {REAL_MODEL}`"
     try:
-        from coder.runtime.fetch import path as downloaded, pull
+        from coder.runtime.fetch import path as downloaded
+        from coder.runtime.fetch import pull
     except ImportError as exc:
         pytest.skip(f"no real model: coder.runtime.fetch is unavailable ({exc}); {how}")
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

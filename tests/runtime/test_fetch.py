@@ -7,15 +7,14 @@ import base64
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from fake_hub import FakeHub
 
 from coder.runtime import fetch, models_cli, registry
 from coder.runtime.registry import HubFile, HuggingFace, LocalPath, ModelEntry, PipParts
-
-from fake_hub import FakeHub
 
 PARTS = [os.urandom(70_000), os.urandom(65_536 * 2 + 7), os.urandom(33)]
 WHOLE = b"".join(PARTS)

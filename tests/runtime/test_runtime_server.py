@@ -10,8 +10,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -19,9 +20,9 @@ from coder.config import ConfigError
 from coder.models.base import Message, ModelError
 from coder.models.config import ModelConfig
 from coder.models.openai_compat import OpenAICompatModel
+from coder.models.tokens import GGUFTokenCounter, ServerTokenCounter
 from coder.runtime.launch import runtime_for
 from coder.runtime.process import LocalRuntime, RuntimeInfo
-from coder.tokens import GGUFTokenCounter, ServerTokenCounter
 from coder_tools.registry import all_tools, tool_schemas
 
 

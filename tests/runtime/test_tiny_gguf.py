@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_gguf import read_header
 
 from coder.runtime.chat_template import render_chat
 from coder_tools.registry import tool_schemas
-from tiny_gguf import read_header
 
 TEXTS = [
     "def add(a, b):\n    return a - b  # TODO: fix\n",

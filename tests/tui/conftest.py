@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from tui_helpers import CALC, TESTS
 
 from coder.agent import Agent
 from coder.config import Config
@@ -13,8 +15,6 @@ from coder.sandboxes.local import LocalSandbox
 from coder.testing import ScriptedModel
 from coder.tui.app import CoderApp, TuiDeps
 from coder.tui.bridge import AgentBridge
-from tui_helpers import CALC, TESTS
-
 
 
 @pytest.fixture

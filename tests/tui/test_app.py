@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import astuple
 from pathlib import Path
-from typing import Any, Callable, Sequence
 
 import pytest
 from textual.widgets import Input, Static
+from tui_helpers import FIX, TIDY, settle, type_text
 
 from coder.events import EVENT_TYPES, TextStreamed
 from coder.models.base import Message, ModelReply
@@ -18,9 +19,7 @@ from coder.tui.diff_review import DiffReviewScreen, HunkView
 from coder.tui.modals import ApprovalScreen, BranchScreen, ConfirmScreen, HelpScreen
 from coder.tui.widgets import ModelText, PlanPanel, StatusBar, ToolEntry, Transcript
 from repo_helpers import git, tree_snapshot
-
 from test_trajectory import SAMPLES
-from tui_helpers import FIX, TIDY, settle, type_text
 
 PLAN = "Plan:\n1. Read calc.py\n2. Fix add\n3. Run the tests"
 SOLVE = [reply(PLAN, call("view_file", path="calc.py")), reply("", FIX), reply("", TIDY),
@@ -286,6 +285,6 @@ async def test_usable_at_80x24(make_app: Callable[..., CoderApp]) -> None:
 def test_streamed_tokens_are_batched(make_app: Callable[..., CoderApp]) -> None:
     bridge = make_app([]).bridge
     for piece in ["a"] * 500:
-        bridge._items.put(TextStreamed(1, piece))
-    bridge._items.put(TextStreamed(2, "b"))
-    assert bridge.drain() == [TextStreamed(1, "a" * 500), TextStreamed(2, "b")]
+        bridge._items.put(TextStreamed(step=1, text=piece))
+    bridge._items.put(TextStreamed(step=2, text="b"))
+    assert bridge.drain() == [TextStreamed(step=1, text="a" * 500), TextStreamed(step=2, text="b")]

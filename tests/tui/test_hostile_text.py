@@ -15,9 +15,22 @@ from textual.widgets import Static
 
 from coder.agent import Agent
 from coder.config import Config
-from coder.events import (ApprovalDecided, ApprovalRequested, FileEdited, HintGiven, ModelReplied, PlanUpdated,
-                          RunFinished, RunStarted, StepUndone, TestsRan, TextStreamed, ToolCallRejected, ToolFinished,
-                          ToolStarted)
+from coder.events import (
+    ApprovalDecided,
+    ApprovalRequested,
+    FileEdited,
+    HintGiven,
+    ModelReplied,
+    PlanUpdated,
+    RunFinished,
+    RunStarted,
+    StepUndone,
+    TestsRan,
+    TextStreamed,
+    ToolCallRejected,
+    ToolFinished,
+    ToolStarted,
+)
 from coder.sandboxes.local import LocalSandbox
 from coder.testing import ScriptedModel
 from coder.tui.app import CoderApp, TuiDeps
@@ -42,19 +55,19 @@ PATCH = ("diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -1 +1,2 @@\n x = 
          "NcmYdfNM>YW1^@%%0LuUX\n\nliteral 3\nKcmYdfNCE%>hycU@\n\n")
 
 EVENTS = [
-    RunStarted("run-1", HOSTILE, HOSTILE, HOSTILE, str(REPO)),
-    PlanUpdated((HOSTILE,), 1),
-    TextStreamed(1, HOSTILE),
-    ModelReplied(1, HOSTILE, (), 10, 1, 0, 0.1),
-    ToolCallRejected(1, HOSTILE, HOSTILE),
-    ToolStarted(2, "c1", HOSTILE, {"path": HOSTILE}),
-    ToolFinished(2, "c1", HOSTILE, True, HOSTILE + "\n" + HOSTILE, 0.1),
-    FileEdited(2, HOSTILE, "+x\n"),
-    TestsRan("step", "pytest", HOSTILE, 1, 0, 0, 0),
-    HintGiven(3, HOSTILE),
-    ApprovalDecided(3, "c2", HOSTILE, "yes"),
-    StepUndone((2,), (HOSTILE,), HOSTILE),
-    RunFinished("resolved", HOSTILE, PATCH, 3, 1.0, 10, 1, 0, (HOSTILE,), (HOSTILE,)),
+    RunStarted(run_id="run-1", task=HOSTILE, model=HOSTILE, sandbox=HOSTILE, repo=str(REPO)),
+    PlanUpdated(steps=(HOSTILE,), revision=1),
+    TextStreamed(step=1, text=HOSTILE),
+    ModelReplied(step=1, text=HOSTILE, tool_calls=(), prompt_tokens=10, completion_tokens=1, cached_tokens=0, seconds=0.1),
+    ToolCallRejected(step=1, name=HOSTILE, reason=HOSTILE),
+    ToolStarted(step=2, call_id="c1", name=HOSTILE, arguments={"path": HOSTILE}),
+    ToolFinished(step=2, call_id="c1", name=HOSTILE, ok=True, output=HOSTILE + "\n" + HOSTILE, seconds=0.1),
+    FileEdited(step=2, path=HOSTILE, diff="+x\n"),
+    TestsRan(phase="step", runner="pytest", command=HOSTILE, passed=1, failed=0, errors=0, skipped=0),
+    HintGiven(step=3, reason=HOSTILE),
+    ApprovalDecided(step=3, call_id="c2", name=HOSTILE, decision="yes"),
+    StepUndone(steps=(2,), changed=(HOSTILE,), message=HOSTILE),
+    RunFinished(status="resolved", message=HOSTILE, patch=PATCH, steps=3, elapsed=1.0, prompt_tokens=10, completion_tokens=1, cached_tokens=0, fail_to_pass=(HOSTILE,), still_failing=(HOSTILE,)),
     Notice(HOSTILE, "error"),
     PatchChanged(PATCH),
     Idle(),
@@ -112,7 +125,7 @@ async def test_notifications_are_literal() -> None:
 async def test_approval_modal_is_literal() -> None:
     app = make_app()
     async with app.run_test(size=(200, 60)) as pilot:
-        await app.push_screen(ApprovalScreen(ApprovalRequested(1, "c", HOSTILE, {"command": HOSTILE}, HOSTILE)))
+        await app.push_screen(ApprovalScreen(ApprovalRequested(step=1, call_id="c", name=HOSTILE, arguments={"command": HOSTILE}, reason=HOSTILE)))
         await pilot.pause()
         texts = [plain(w) for w in app.screen.query(Static)]
         joined = "\n".join(texts)

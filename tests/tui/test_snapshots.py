@@ -9,8 +9,18 @@ from textual.widgets import Input
 
 from coder.agent import Agent
 from coder.config import Config
-from coder.events import (ApprovalRequested, FileEdited, ModelReplied, PlanUpdated, RunFinished, RunStarted, TestsRan,
-                          TextStreamed, ToolFinished, ToolStarted)
+from coder.events import (
+    ApprovalRequested,
+    FileEdited,
+    ModelReplied,
+    PlanUpdated,
+    RunFinished,
+    RunStarted,
+    TestsRan,
+    TextStreamed,
+    ToolFinished,
+    ToolStarted,
+)
 from coder.sandboxes.local import LocalSandbox
 from coder.testing import ScriptedModel
 from coder.tui.app import CoderApp, TuiDeps
@@ -38,25 +48,25 @@ index 1111111..2222222 100644
 +    return f"{count} rows exported"
 """
 RUN = [
-    RunStarted("20261123-101500-abc123", "the CSV export drops the last row", "qwen2.5-coder-1.5b", "docker", str(REPO)),
-    TestsRan("baseline", "pytest", "python -m pytest", 7, 1, 0, 0),
-    TextStreamed(1, "Plan:\n1. Find the CSV export code\n2. Fix the loop that skips the last row\n3. Run the tests"),
-    ModelReplied(1, "Plan:\n1. Find the CSV export code\n2. Fix the loop that skips the last row\n3. Run the tests",
-                 (), 5200, 40, 0, 9.1),
-    PlanUpdated(("Find the CSV export code", "Fix the loop that skips the last row", "Run the tests"), 1),
-    ToolStarted(1, "c1", "grep", {"pattern": "range(len(rows)"}),
-    ToolFinished(1, "c1", "grep", True, "csvexport/writer.py:14:    for i in range(len(rows) - 1):", 0.01),
-    ModelReplied(2, "", (), 5320, 60, 5200, 2.3),
-    ToolStarted(2, "c2", "edit_file", {"path": "csvexport/writer.py", "command": "replace",
+    RunStarted(run_id="20261123-101500-abc123", task="the CSV export drops the last row", model="qwen2.5-coder-1.5b", sandbox="docker", repo=str(REPO)),
+    TestsRan(phase="baseline", runner="pytest", command="python -m pytest", passed=7, failed=1, errors=0, skipped=0),
+    TextStreamed(step=1, text="Plan:\n1. Find the CSV export code\n2. Fix the loop that skips the last row\n3. Run the tests"),
+    ModelReplied(step=1, text="Plan:\n1. Find the CSV export code\n2. Fix the loop that skips the last row\n3. Run the tests",
+                 tool_calls=(), prompt_tokens=5200, completion_tokens=40, cached_tokens=0, seconds=9.1),
+    PlanUpdated(steps=("Find the CSV export code", "Fix the loop that skips the last row", "Run the tests"), revision=1),
+    ToolStarted(step=1, call_id="c1", name="grep", arguments={"pattern": "range(len(rows)"}),
+    ToolFinished(step=1, call_id="c1", name="grep", ok=True, output="csvexport/writer.py:14:    for i in range(len(rows) - 1):", seconds=0.01),
+    ModelReplied(step=2, text="", tool_calls=(), prompt_tokens=5320, completion_tokens=60, cached_tokens=5200, seconds=2.3),
+    ToolStarted(step=2, call_id="c2", name="edit_file", arguments={"path": "csvexport/writer.py", "command": "replace",
                                        "old": "range(len(rows) - 1)", "new": "range(len(rows))"}),
-    ToolFinished(2, "c2", "edit_file", True, "Edited csvexport/writer.py (1 line changed)", 0.0),
-    FileEdited(2, "csvexport/writer.py", "-    for i in range(len(rows) - 1):\n+    for i in range(len(rows)):\n"),
-    ModelReplied(3, "", (), 5450, 20, 5320, 1.1),
-    ToolStarted(3, "c3", "run_tests", {}),
-    ToolFinished(3, "c3", "run_tests", True, "8 passed, 0 failed, 0 errors, 0 skipped", 0.41),
-    TestsRan("final", "pytest", "python -m pytest", 8, 0, 0, 0),
-    RunFinished("resolved", "submitted and all tests pass", PATCH, 4, 14.2, 21420, 140, 15970,
-                ("tests/test_writer.py::test_export_keeps_last_row",)),
+    ToolFinished(step=2, call_id="c2", name="edit_file", ok=True, output="Edited csvexport/writer.py (1 line changed)", seconds=0.0),
+    FileEdited(step=2, path="csvexport/writer.py", diff="-    for i in range(len(rows) - 1):\n+    for i in range(len(rows)):\n"),
+    ModelReplied(step=3, text="", tool_calls=(), prompt_tokens=5450, completion_tokens=20, cached_tokens=5320, seconds=1.1),
+    ToolStarted(step=3, call_id="c3", name="run_tests", arguments={}),
+    ToolFinished(step=3, call_id="c3", name="run_tests", ok=True, output="8 passed, 0 failed, 0 errors, 0 skipped", seconds=0.41),
+    TestsRan(phase="final", runner="pytest", command="python -m pytest", passed=8, failed=0, errors=0, skipped=0),
+    RunFinished(status="resolved", message="submitted and all tests pass", patch=PATCH, steps=4, elapsed=14.2, prompt_tokens=21420, completion_tokens=140, cached_tokens=15970,
+                fail_to_pass=("tests/test_writer.py::test_export_keeps_last_row",)),
     PatchChanged(PATCH),
     Idle(),
 ]
@@ -98,8 +108,8 @@ def test_diff_review(snap_compare: Any) -> None:
 def test_approval_modal(snap_compare: Any) -> None:
     async def ask(pilot: Any) -> None:
         await after_run(pilot)
-        request = ApprovalRequested(5, "c5", "bash", {"command": "rm -rf build && make"},
-                                    "runs a shell command: rm -rf build && make")
+        request = ApprovalRequested(step=5, call_id="c5", name="bash", arguments={"command": "rm -rf build && make"},
+                                    reason="runs a shell command: rm -rf build && make")
         await pilot.app.push_screen(ApprovalScreen(request))
         await pilot.pause()
 

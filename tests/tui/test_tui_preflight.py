@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from textual.widgets import Static
+from tui_helpers import FIX, TESTS, settle, type_text
 
-from coder.agent import Agent
+from coder.agent import Agent, open_checked_or_refuse
 from coder.config import Config
 from coder.envs.preflight import PREFIX
+from coder.errors import UsageError
 from coder.sandboxes.local import LocalSandbox
-from coder.session import open_checked_or_refuse
 from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
 from coder.tui.app import CoderApp, TuiDeps
 from coder.tui.bridge import AgentBridge
-from coder.usage import UsageError
-from textual.widgets import Static
-
-from tui_helpers import FIX, TESTS, settle, type_text
 
 BROKEN = "import notinstalledpkg_zz\n\n\ndef add(a, b):\n    return a - b\n"
 
