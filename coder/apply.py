@@ -19,11 +19,12 @@ from pathlib import Path
 
 import git
 
+from .errors import UsageError
 from .hostgit import GitFailed, HostGit, held_signals, private_tempdir
 from .patch_check import FileChange, UnsafePatch, check_against_host, check_patch
 
 
-class ApplyError(Exception):
+class ApplyError(UsageError):
     """The patch could not be put on the host; the message says why and nothing was changed."""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from .usage import UsageError
+from .errors import UsageError
 from .visible import visible, visible_line
 
 __all__ = ["EnvCliError", "PRUNE_RULE", "add_parser", "current_tag", "describe_spec", "environment_state", "run"]

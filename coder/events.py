@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal, Union, get_args
 
 RunStatus = Literal["resolved", "not_resolved", "limit_reached", "stuck", "error", "interrupted"]
 Decision = Literal["yes", "no", "always"]
 TestPhase = Literal["baseline", "step", "final"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunStarted:
-    type: ClassVar[str] = "run_started"
+    type: Literal["run_started"] = field(default="run_started", init=False)
     run_id: str
     task: str
     model: str
@@ -26,25 +26,25 @@ class RunStarted:
     limits: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlanUpdated:
-    type: ClassVar[str] = "plan_updated"
+    type: Literal["plan_updated"] = field(default="plan_updated", init=False)
     steps: tuple[str, ...]
     revision: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TextStreamed:
     """A piece of model text as it arrives (only when streaming)."""
 
-    type: ClassVar[str] = "text_streamed"
+    type: Literal["text_streamed"] = field(default="text_streamed", init=False)
     step: int
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelReplied:
-    type: ClassVar[str] = "model_replied"
+    type: Literal["model_replied"] = field(default="model_replied", init=False)
     step: int
     text: str
     tool_calls: tuple[dict[str, Any], ...]
@@ -54,28 +54,28 @@ class ModelReplied:
     seconds: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolCallRejected:
     """A call the model made that could not be run (malformed, unknown tool, no call at all)."""
 
-    type: ClassVar[str] = "tool_call_rejected"
+    type: Literal["tool_call_rejected"] = field(default="tool_call_rejected", init=False)
     step: int
     name: str
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolStarted:
-    type: ClassVar[str] = "tool_started"
+    type: Literal["tool_started"] = field(default="tool_started", init=False)
     step: int
     call_id: str
     name: str
     arguments: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolFinished:
-    type: ClassVar[str] = "tool_finished"
+    type: Literal["tool_finished"] = field(default="tool_finished", init=False)
     step: int
     call_id: str
     name: str
@@ -84,18 +84,18 @@ class ToolFinished:
     seconds: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileEdited:
-    type: ClassVar[str] = "file_edited"
+    type: Literal["file_edited"] = field(default="file_edited", init=False)
     step: int
     path: str
     diff: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TestsRan:
     __test__: ClassVar[bool] = False  # not a pytest test class
-    type: ClassVar[str] = "tests_ran"
+    type: Literal["tests_ran"] = field(default="tests_ran", init=False)
     phase: TestPhase
     runner: str
     command: str
@@ -106,26 +106,26 @@ class TestsRan:
     outcomes: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HintGiven:
     """The agent noticed a repeated action and told the model to change course."""
 
-    type: ClassVar[str] = "hint_given"
+    type: Literal["hint_given"] = field(default="hint_given", init=False)
     step: int
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LimitReached:
-    type: ClassVar[str] = "limit_reached"
+    type: Literal["limit_reached"] = field(default="limit_reached", init=False)
     limit: Literal["steps", "tokens", "wall_time", "context"]
     value: float
     maximum: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunFinished:
-    type: ClassVar[str] = "run_finished"
+    type: Literal["run_finished"] = field(default="run_finished", init=False)
     status: RunStatus
     message: str
     patch: str
@@ -140,19 +140,19 @@ class RunFinished:
     summary: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FollowUpSent:
     """The user continued the session with another message (same sandbox, same conversation)."""
 
-    type: ClassVar[str] = "follow_up_sent"
+    type: Literal["follow_up_sent"] = field(default="follow_up_sent", init=False)
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalRequested:
     """A risky call waits for the user's yes, no or always (approval mode permitting)."""
 
-    type: ClassVar[str] = "approval_requested"
+    type: Literal["approval_requested"] = field(default="approval_requested", init=False)
     step: int
     call_id: str
     name: str
@@ -160,20 +160,20 @@ class ApprovalRequested:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalDecided:
-    type: ClassVar[str] = "approval_decided"
+    type: Literal["approval_decided"] = field(default="approval_decided", init=False)
     step: int
     call_id: str
     name: str
     decision: Decision
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepUndone:
     """The workspace went back to its state before STEPS (files the shell made or changed included)."""
 
-    type: ClassVar[str] = "step_undone"
+    type: Literal["step_undone"] = field(default="step_undone", init=False)
     steps: tuple[int, ...]
     changed: tuple[str, ...]
     message: str
@@ -198,27 +198,8 @@ Event = Union[
     StepUndone,
 ]
 
-EVENT_TYPES: dict[str, type[Any]] = {
-    cls.type: cls
-    for cls in (
-        RunStarted,
-        PlanUpdated,
-        TextStreamed,
-        ModelReplied,
-        ToolCallRejected,
-        ToolStarted,
-        ToolFinished,
-        FileEdited,
-        TestsRan,
-        HintGiven,
-        LimitReached,
-        RunFinished,
-        FollowUpSent,
-        ApprovalRequested,
-        ApprovalDecided,
-        StepUndone,
-    )
-}
+EVENT_TYPES: dict[str, type[Event]] = {cls.__dataclass_fields__["type"].default: cls for cls in get_args(Event)}
+"""Every event class by its ``type``, derived from the Event union (the one place the list is written)."""
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -233,10 +214,10 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         raise ValueError(f"unknown event type {data.get('type')!r}")
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        if f.name not in data:
+        if not f.init or f.name not in data:
             continue
         value = data[f.name]
         if isinstance(value, list):
             value = tuple(value)
         kwargs[f.name] = value
-    return cls(**kwargs)  # type: ignore[no-any-return]
+    return cls(**kwargs)

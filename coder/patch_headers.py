@@ -9,8 +9,11 @@ The rules about which paths are acceptable live in coder/patch_check.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
+
+from .errors import CoderError
 
 __all__ = ["FileChange", "UnsafePatch", "parse_patch", "shown"]
 
@@ -18,7 +21,7 @@ ChangeKind = Literal["modify", "add", "delete", "rename", "copy"]
 NameCheck = Callable[[bytes, str], None]  # called with each path as soon as it is read, and what the patch does to it
 
 
-class UnsafePatch(ValueError):
+class UnsafePatch(CoderError, ValueError):
     """The patch may not be shown or applied; the message says why in one line."""
 
     PREFIX = "the patch was refused: "
@@ -159,14 +162,14 @@ def _split_diff_git(rest: bytes, lineno: int) -> tuple[bytes, bytes] | None:
         at = rest.index(b'"')
         if rest[at - 1:at] != b" ":
             raise _fail(lineno, "has a malformed diff --git line", rest)
-        second, tail = _unquote(rest[at:], lineno)
+        quoted, tail = _unquote(rest[at:], lineno)
         if tail:
             raise _fail(lineno, "has text after a quoted name", rest)
-        return _plain(rest[:at - 1], lineno), second
+        return _plain(rest[:at - 1], lineno), quoted
     _plain(rest, lineno)
     if rest.count(b" ") == 1:
-        first, second = rest.split(b" ")
-        return first, second
+        old, new = rest.split(b" ")
+        return old, new
     return None
 
 

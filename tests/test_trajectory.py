@@ -9,9 +9,28 @@ from typing import Any
 
 import pytest
 
-from coder.events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, FollowUpSent, StepUndone, FileEdited, HintGiven, LimitReached, ModelReplied, PlanUpdated,
-                          RunFinished, RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished,
-                          ToolStarted, event_from_dict, to_dict)
+from coder.events import (
+    EVENT_TYPES,
+    ApprovalDecided,
+    ApprovalRequested,
+    Event,
+    FileEdited,
+    FollowUpSent,
+    HintGiven,
+    LimitReached,
+    ModelReplied,
+    PlanUpdated,
+    RunFinished,
+    RunStarted,
+    StepUndone,
+    TestsRan,
+    TextStreamed,
+    ToolCallRejected,
+    ToolFinished,
+    ToolStarted,
+    event_from_dict,
+    to_dict,
+)
 from coder.trajectory import TrajectoryWriter, default_trajectory_dir, read_events
 
 DIFF = "--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n"

@@ -12,14 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..config import Config, ConfigError, load_config
-from ..usage import UsageError
+from ..errors import UsageError
 from .harness import RunLimits
+from .loading import load_tasks
 from .plan import HARNESSES, EvalPlan
 from .progress import make_display
 from .report import write_reports
 from .runner import Evaluation
 from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
-from .tasks import filter_tasks, load_tasks
+from .tasks import filter_tasks
 from .taskspec import TaskSpecError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130

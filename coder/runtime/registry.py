@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..errors import CoderError
+
 GiB = 1024**3
 MiB = 1024**2
 # What ram_bytes assumes: the runtime serves at most this many tokens of context by default (launch.py caps there).
@@ -17,7 +19,7 @@ RUNTIME_OVERHEAD = 512 * MiB  # compute buffers, the server process, the tokeniz
 _SHA256 = r"^[0-9a-f]{64}$"
 
 
-class UnknownModelError(KeyError):
+class UnknownModelError(CoderError, KeyError):
     """A name that is neither a catalogue name nor an alias; the message lists close matches."""
 
     def __init__(self, name: str, suggestions: list[str]) -> None:
@@ -141,7 +143,7 @@ def _qwen25(size: str, quant: str, params_b: float, size_bytes: int, kv: int, fi
     hub = _hub(f"Qwen/Qwen2.5-Coder-{size.upper()}-Instruct-GGUF", *files)
     return ModelEntry(
         name=name, aliases=(f"qwen2.5-coder-{size}",) if alias else (), params_b=params_b,
-        quantization=quant.upper(), size_bytes=size_bytes, kv_bytes_per_token=kv,  # type: ignore[arg-type]
+        quantization=quant.upper(), size_bytes=size_bytes, kv_bytes_per_token=kv,
         context_length=32768,  # 7B and up reach 128K only with YaRN rope scaling, which the GGUFs do not enable
         chat_template="qwen2.5", filename=files[0][0].rsplit("/", 1)[-1], sources=(pip, hub) if pip else (hub,),
     )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from coder_tools.base import ToolResult, WorkspaceOptions
+
+from ..errors import SandboxError as SandboxError  # re-exported: where sandboxes raise it
 
 __all__ = ["Sandbox", "SandboxSession", "SandboxError", "ToolResult", "WorkspaceOptions"]
 
 
-class SandboxError(Exception):
-    """The sandbox itself failed (could not start, tool server died or hung); tool errors are results instead."""
 
 
 @runtime_checkable
@@ -40,7 +40,7 @@ class SandboxSession(Protocol):
         """Stop the tool server and remove the sandbox; safe to call twice."""
         ...
 
-    def __enter__(self) -> "SandboxSession": ...
+    def __enter__(self) -> SandboxSession: ...
 
     def __exit__(self, *exc: object) -> None: ...
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..config import load_config
+from ..errors import UsageError
 from ..resources import resource_dir
 from .base import SandboxError
 from .docker_image import DEFAULT_BASE, OFFLINE_BASE
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     return _build(args, client, console)
 
 
-class SandboxCliError(Exception):
+class SandboxCliError(UsageError):
     """A sandbox command failed in a way the user can fix; printed as one line, exit 2."""
 
 
