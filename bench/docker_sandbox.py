@@ -23,21 +23,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 for entry in (ROOT / "tools", ROOT, ROOT / "tests" / "models"):  # run from a checkout even without `pip install -e .`
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from fake_openai_server import FakeOpenAIServer, completion, native_call  # noqa: E402
-
 from coder.sandboxes.docker import CONTAINER_ENV, TOOLS_PATH, TOOLS_PYTHON, DockerSandbox, docker_client  # noqa: E402
 from coder.sandboxes.docker_image import LABEL, image_tag  # noqa: E402
 from coder.sandboxes.local import LocalSandbox  # noqa: E402
 from coder_tools.base import WorkspaceOptions  # noqa: E402
+from fake_openai_server import FakeOpenAIServer, completion, native_call  # noqa: E402
 
 SMALL_FILE = "small.py"
 SMALL_TEXT = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(10))

@@ -26,8 +26,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 for entry in (ROOT / "tools", ROOT):  # run from a checkout even without `pip install -e .`

@@ -8,8 +8,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 for entry in (ROOT / "tools", ROOT):  # run from a checkout even without `pip install -e .`

@@ -12,7 +12,7 @@ Used by the session (the run's final patch), coder/apply.py (both delivery paths
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .patch_headers import FileChange, UnsafePatch, parse_patch, shown
 

@@ -78,8 +78,8 @@ def _parse_file(block: list[str]) -> FilePatch:
     if first_hunk is None:
         cut = binary if binary is not None else len(block)
         header, body = block[:cut], block[cut:]
-        hunks = (Hunk("", tuple(body)),) if body or cut == len(block) else ()
-        return FilePatch(_path_of(header), tuple(header), hunks)
+        whole = (Hunk("", tuple(body)),) if body or cut == len(block) else ()
+        return FilePatch(_path_of(header), tuple(header), whole)
     header = block[:first_hunk]
     hunks: list[Hunk] = []
     for line in block[first_hunk:]:

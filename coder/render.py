@@ -7,17 +7,36 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import IO, Any, ClassVar
 
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
+from .events import (
+    EVENT_TYPES,
+    ApprovalDecided,
+    ApprovalRequested,
+    Event,
+    FileEdited,
+    FollowUpSent,
+    HintGiven,
+    LimitReached,
+    ModelReplied,
+    PlanUpdated,
+    RunFinished,
+    RunStarted,
+    StepUndone,
+    TestsRan,
+    TextStreamed,
+    ToolCallRejected,
+    ToolFinished,
+    to_dict,
+)
 from .patch_view import binary_changes, review_text
 from .visible import json_line, visible, visible_line
-from .events import (EVENT_TYPES, ApprovalDecided, ApprovalRequested, Event, FileEdited, FollowUpSent, StepUndone, HintGiven, LimitReached, ModelReplied, PlanUpdated, RunFinished,
-                     RunStarted, TestsRan, TextStreamed, ToolCallRejected, ToolFinished, to_dict)
 
 
 def _line(text: str) -> str:

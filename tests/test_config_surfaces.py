@@ -6,18 +6,18 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
 
+from coder.config import Config, ConfigError  # noqa: E402
 from fake_openai_server import FakeOpenAIServer, completion, native_call  # noqa: E402
 from repo_helpers import git  # noqa: E402
-
-from coder.config import Config, ConfigError  # noqa: E402
 
 LOCAL_SANDBOX = '[sandbox]\nkind = "local"\n'
 EDIT = {"path": "calc.py", "command": "replace", "old": "return a - b", "new": "return a + b"}

@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from coder import env_cli
-from coder.usage import UsageError
+from coder.errors import UsageError
 from repo_helpers import BUGGY_REPO, git
 
 FAST_SETUP = "true"  # sandbox.setup replaces the detected install: a build of a few seconds, no network needed

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from coder.patch_view import BinaryChange, binary_changes, file_name, review_text
 from coder.patches import parse_patch
-
 from repo_helpers import git
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 import pytest
 
+from coder.agent.conversation import opening_messages
 from coder.config import Config, PromptsConfig
-from coder.conversation import opening_messages
 from coder.prompts import render
 from coder.resources import resource_dir
 from coder.task import Task

@@ -6,10 +6,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .build import EnvBuildError, ensure_env_image, env_image_built, env_image_tag, runtime_env
-    from .detect import describe, detect_environment
-    from .images import list_env_images, prune_env_images
-    from .spec import EnvImage, EnvSpec
+    from .build import EnvBuildError as EnvBuildError
+    from .build import ensure_env_image as ensure_env_image
+    from .build import env_image_built as env_image_built
+    from .build import env_image_tag as env_image_tag
+    from .build import runtime_env as runtime_env
+    from .detect import describe as describe
+    from .detect import detect_environment as detect_environment
+    from .images import list_env_images as list_env_images
+    from .images import prune_env_images as prune_env_images
+    from .spec import EnvImage as EnvImage
+    from .spec import EnvSpec as EnvSpec
 
 # Imported on first use: the local sandbox needs only detection, not the Docker modules behind build/images.
 _WHERE = {"EnvBuildError": "build", "ensure_env_image": "build", "env_image_built": "build", "env_image_tag": "build",

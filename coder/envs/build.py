@@ -5,13 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from coder.sandboxes.base import SandboxError
 from coder.sandboxes.docker import CONTAINER_ENV
-from coder.sandboxes.docker_image import (BUILD_LABEL, FINISH_PREPARED, LABEL, ImageBuildError, create_build_container,
-                                          exec_stream, put_repo, slow_engine_calls)
+from coder.sandboxes.docker_image import (
+    BUILD_LABEL,
+    FINISH_PREPARED,
+    LABEL,
+    ImageBuildError,
+    create_build_container,
+    exec_stream,
+    put_repo,
+    slow_engine_calls,
+)
 
 from .detect import CARGO_HOME, GOMODCACHE, NODE_PREFIX, VENV
 from .indexes import IndexConfig, host_index_config

@@ -196,7 +196,8 @@ def _node(repo: Path, files: list[str]) -> _Part | None:
     except json.JSONDecodeError:
         package = {}
     package = package if isinstance(package, dict) else {}
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    scripts = package.get("scripts")
+    scripts = scripts if isinstance(scripts, dict) else {}
     test = str(scripts.get("test") or "")
     part = _Part("node", "npm", "node" if "node --test" in test else "npm")
     part.toolchain = ["nodejs", "npm"]

@@ -7,9 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import unquote, urlparse
 
 from coder.sandboxes.docker_image import HOST_CA_CANDIDATES, HOST_CA_PATH

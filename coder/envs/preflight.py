@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from coder_tools.base import ToolResult
 
@@ -198,7 +199,7 @@ def _repo_names(repo: Path) -> set[str]:
 def _module_in_repo(module: str, repo: Path) -> bool:
     """Whether the dotted MODULE exists as a file or package somewhere in the repository (root, src/, ...)."""
     rel = Path(*module.split("."))
-    for dirpath, dirnames, _ in _walk(repo):
+    for dirpath, _dirnames, _ in _walk(repo):
         base = Path(dirpath)
         if (base / rel).is_dir() or (base / rel.with_suffix(".py")).is_file():
             return True

@@ -2,10 +2,11 @@
 comparison) in parallel sandboxes, graded in fresh sandboxes, reported as JSONL, markdown, a plot and predictions."""
 
 from .jobs import EvalConfig, Job
+from .loading import load_tasks
 from .plan import EvalPlan
 from .results import GradeResult, ResultStore, RunRecord
 from .runner import EvalOutcome, Evaluation
-from .tasks import EvalTask, load_tasks
+from .tasks import EvalTask
 
 __all__ = ["EvalConfig", "EvalOutcome", "EvalPlan", "EvalTask", "Evaluation", "GradeResult", "Job", "ResultStore",
            "RunRecord", "load_tasks"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..sandboxes.base import Sandbox, SandboxError, SandboxSession, ToolResult, WorkspaceOptions
 
@@ -17,7 +18,7 @@ class Cancelled(SandboxError):
 class _GuardedSession:
     """A session that unregisters itself on close; calls after cancel fail fast."""
 
-    def __init__(self, inner: SandboxSession, guard: "SessionGuard") -> None:
+    def __init__(self, inner: SandboxSession, guard: SessionGuard) -> None:
         self.inner, self.guard = inner, guard
         self.name = inner.name
 
@@ -48,7 +49,7 @@ class _GuardedSession:
         self.guard._forget(self)
         self.inner.close()
 
-    def __enter__(self) -> "_GuardedSession":
+    def __enter__(self) -> _GuardedSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -56,7 +57,7 @@ class _GuardedSession:
 
 
 class _GuardedSandbox:
-    def __init__(self, inner: Sandbox, guard: "SessionGuard") -> None:
+    def __init__(self, inner: Sandbox, guard: SessionGuard) -> None:
         self.inner, self.guard = inner, guard
         self.name = inner.name
 

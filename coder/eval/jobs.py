@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..sandboxes.base import SandboxError
@@ -78,4 +78,4 @@ def execute(job: Job, harness: Harness, checkout: Path, plan: SandboxPlan, guard
         prompt_tokens=attempt.prompt_tokens, completion_tokens=attempt.completion_tokens,
         cached_tokens=attempt.cached_tokens, wall_seconds=wall, malformed_calls=attempt.malformed_calls,
         patch=attempt.patch, error=error, sandbox=plan.kind, grade=graded, trajectory=attempt.trajectory,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"))

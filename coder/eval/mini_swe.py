@@ -158,7 +158,7 @@ class MiniSweAgentHarness:
         os.environ.setdefault("MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT", str(self.endpoint.config.max_retries + 1))
         from minisweagent.agents.default import DefaultAgent
 
-        class _Agent(DefaultAgent):  # type: ignore[misc]
+        class _Agent(DefaultAgent):
             def query(self) -> dict[str, Any]:
                 message: dict[str, Any] = super().query()
                 on_step(self.n_calls)

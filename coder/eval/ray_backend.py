@@ -5,8 +5,9 @@ the one results.jsonl as it arrives. Ctrl-C cancels the Ray tasks gracefully, so
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .endpoint import Endpoint
 from .guard import SessionGuard

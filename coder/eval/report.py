@@ -3,10 +3,10 @@ predictions per configuration."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
-from typing import Sequence
 
 from .jobs import EvalConfig
 from .results import RunRecord

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -16,7 +17,7 @@ RESULTS_FILE = "results.jsonl"
 class _Lossless(BaseModel):
     """A model whose JSON keeps every string exactly: non-ASCII as \\u escapes, lone surrogates included."""
 
-    def model_dump_json(self, *, indent: int | None = None, **kwargs: Any) -> str:  # type: ignore[override]
+    def model_dump_json(self, *, indent: int | None = None, **kwargs: Any) -> str:
         """Like pydantic's, but a patch's undecodable bytes (surrogateescape code points, which have no UTF-8 form and
         make pydantic's serialiser raise) are written as \\udcXX escapes, which json.loads turns back into them."""
         kwargs.pop("ensure_ascii", None)  # always escaped: that is what makes it lossless

@@ -7,10 +7,10 @@ import queue
 import signal
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..models.config import ModelConfig
 from ..sandboxes.base import SandboxSession

@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..config import ConfigError, SandboxConfig
 from ..sandboxes.base import Sandbox, SandboxError

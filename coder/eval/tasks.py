@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..sandboxes.repo_copy import repo_files
-from .taskspec import TaskSpecError, checkout, commit_all, export_revision, load_task, task_dirs
+from .taskspec import TaskSpecError, checkout, commit_all, export_revision, load_task
 
 
 @dataclass(frozen=True)
@@ -49,29 +49,6 @@ def from_task_dir(task_dir: Path) -> EvalTask:
         pass_to_pass=tuple(spec.pass_to_pass), test_command=spec.test_command, setup=spec.setup,
         reference_patch=fix.read_text(encoding="utf-8") if fix.is_file() else "", difficulty=spec.difficulty,
         source=str(task_dir), task_dir=str(task_dir.resolve()), tags=tuple(spec.tags))
-
-
-def load_tasks(paths: list[Path], swe_repos: Path | None = None) -> list[EvalTask]:
-    """Tasks from directories (a tasks/ root or one task dir) and SWE-bench JSONL files; ids must be unique."""
-    from .swebench import load_instances
-
-    tasks: list[EvalTask] = []
-    for path in paths:
-        if path.is_dir():
-            dirs = task_dirs(path)
-            if not dirs:
-                raise TaskSpecError(f"{path}: no task directories (each needs a task.yaml)")
-            tasks += [from_task_dir(d) for d in dirs]
-        elif path.is_file():
-            tasks += load_instances(path, swe_repos)
-        else:
-            raise TaskSpecError(f"{path}: no such file or directory")
-    seen: dict[str, str] = {}
-    for task in tasks:
-        if task.id in seen:
-            raise TaskSpecError(f"task id {task.id!r} appears twice ({seen[task.id]} and {task.source})")
-        seen[task.id] = task.source
-    return tasks
 
 
 def filter_tasks(tasks: list[EvalTask], patterns: list[str] | None) -> list[EvalTask]:

@@ -8,7 +8,8 @@ import json
 import math
 import re
 import weakref
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -301,7 +302,7 @@ def arguments_grammar(schema: Mapping[str, Any], *, max_string_chars: int | None
 _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
 
 
-_VOCAB_INFO: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]]" = weakref.WeakKeyDictionary()
+_VOCAB_INFO: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
 def _vocab_info(llm: Any, vocab: Any) -> tuple[np.ndarray, np.ndarray]:

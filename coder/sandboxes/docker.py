@@ -98,7 +98,7 @@ def size_bytes(size: str | int) -> int:
     return int(float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " "))
 
 
-def docker_client(timeout: float = 10.0) -> Any:
+def docker_client(timeout: int = 10) -> Any:
     """A Docker client that has answered a ping, or SandboxError saying why not."""
     try:
         import docker
@@ -204,7 +204,7 @@ class DockerSession(ToolServerCalls):
         self.container.start()
         self._copy_in(tar)
         self._reader = _FrameReader(self._sock)
-        self._rpc = JsonRpcClient(_SocketWriter(self._sock), self._reader, self._describe_failure)  # type: ignore[arg-type]
+        self._rpc = JsonRpcClient(_SocketWriter(self._sock), self._reader, self._describe_failure)
         venv = self.env.get("VIRTUAL_ENV")
         python = self.options.python or (f"{venv}/bin/python3" if venv else "python3")
         opts = {**asdict(self.options), "python": python, "env": {**self.env, **self.options.env}, "kill_strays": True}
@@ -262,7 +262,7 @@ class DockerSession(ToolServerCalls):
             except Exception:  # already gone (NotFound) or the engine hiccuped: prune catches the rest
                 pass
 
-    def __enter__(self) -> "DockerSession":
+    def __enter__(self) -> DockerSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

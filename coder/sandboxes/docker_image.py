@@ -10,9 +10,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 from coder import __version__
 from coder.resources import resource_dir, tools_path

@@ -2,7 +2,7 @@
 
 It isolates the user's files (the agent edits a copy) and the environment (no host variables pass in), but it is
 not a security boundary: commands run as the current user. Use DockerSandbox for untrusted work. The tests run in
-the project's own environment (its virtualenv, node_modules: coder.envs.local_project); describe() says which.
+the project's own environment (its virtualenv, node_modules: coder.sandboxes.local_project); describe() says which.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Sequence
 
-from coder.envs.local_project import ProjectEnv, find_project_env, link_node_modules
 from coder.resources import tools_path
+from coder.sandboxes.local_project import ProjectEnv, find_project_env, link_node_modules
 
 from .base import SandboxError, WorkspaceOptions
 from .repo_copy import copy_repo
@@ -122,7 +122,7 @@ class LocalSession(ToolServerCalls):
             stderr.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "LocalSession":
+    def __enter__(self) -> LocalSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

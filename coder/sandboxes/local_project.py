@@ -27,9 +27,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 __all__ = ["ProjectEnv", "find_project_env", "link_node_modules", "editable_paths", "venv_python"]
 
@@ -97,7 +97,7 @@ def find_project_env(repo: Path, environ: Mapping[str, str] | None = None, own_p
     node_modules = node if node.is_dir() and not node.is_symlink() else None
     found = _find_venv(repo, environ, own, run_tools)
     if found is None:
-        hint = ()
+        hint: tuple[str, ...] = ()
         if any((repo / name).is_file() for name in ("pyproject.toml", "setup.py", "requirements.txt", "setup.cfg")):
             hint = ("(no project virtualenv found: create .venv with the project's dependencies, or activate one)",)
         return ProjectEnv(source="coder's own Python", node_modules=node_modules, notes=hint)
@@ -125,9 +125,9 @@ def _find_venv(repo: Path, environ: Mapping[str, str], own: Path, run_tools: boo
                                (repo / "Pipfile", ["pipenv", "--venv"], "the pipenv environment")):
         program = shutil.which(argv[0], path=environ.get("PATH")) if lock.is_file() else None
         if program is not None:
-            venv = _tool_venv([program, *argv[1:]], repo, environ)
-            if venv is not None and venv_python(venv) is not None:
-                return venv, f"{source} {venv}"
+            printed = _tool_venv([program, *argv[1:]], repo, environ)
+            if printed is not None and venv_python(printed) is not None:
+                return printed, f"{source} {printed}"
     return None
 
 

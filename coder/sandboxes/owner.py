@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Literal, Mapping
+from collections.abc import Mapping
+from typing import Literal
 
 HOST, PID, STARTED = "org.coder.owner.host", "org.coder.owner.pid", "org.coder.owner.started"
 Liveness = Literal["alive", "gone", "unknown"]

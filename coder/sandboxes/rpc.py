@@ -7,7 +7,8 @@ import json
 import os
 import queue
 import threading
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any, Protocol
 
 from .base import SandboxError
 
@@ -89,6 +90,14 @@ class _Unreadable:
         self.reason = reason
 
 
+class ByteWriter(Protocol):
+    """Where requests go: a pipe (the local server's stdin) or the attached container socket."""
+
+    def write(self, data: bytes) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class JsonRpcClient:
     """Line-delimited JSON-RPC 2.0 with a per-request timeout; a reader thread feeds responses to a queue.
 
@@ -97,7 +106,7 @@ class JsonRpcClient:
     violation: the pending request fails and the client takes no further answers from that stream. A line over the
     reader's limit fails only its request (the reader skipped it whole, so the stream is still in step)."""
 
-    def __init__(self, writer: IO[bytes], reader: IO[bytes], describe_failure: Callable[[], str] = lambda: "") -> None:
+    def __init__(self, writer: ByteWriter, reader: LineReader, describe_failure: Callable[[], str] = lambda: "") -> None:
         self._writer = writer
         self._ids = itertools.count(1)
         self._responses: queue.Queue[Any] = queue.Queue()
@@ -107,7 +116,7 @@ class JsonRpcClient:
         self._thread = threading.Thread(target=self._read_loop, args=(reader,), daemon=True)
         self._thread.start()
 
-    def _read_loop(self, reader: IO[bytes]) -> None:
+    def _read_loop(self, reader: LineReader) -> None:
         while True:
             try:
                 line = reader.readline()

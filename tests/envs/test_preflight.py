@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from coder_tools.base import ToolResult, Workspace, WorkspaceOptions
-from coder_tools.testrun import RunTestsArgs, run_tests
 
 from coder.envs.preflight import ESCAPE, PREFIX, judge
+from coder_tools.base import ToolResult, Workspace, WorkspaceOptions
+from coder_tools.testrun import RunTestsArgs, run_tests
 
 TEST_ADD = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CSV, PAGINATOR, TASKS_DIR, solution_bodies
-from fake_openai_server import FakeOpenAIServer, Scripted
 
 from coder.cli import main
+from conftest import CSV, PAGINATOR, TASKS_DIR, solution_bodies
+from fake_openai_server import FakeOpenAIServer, Scripted
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:

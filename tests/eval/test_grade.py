@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BUGGY_LINE, PAGER_FILE, PAGINATOR, task
 
-from coder.eval.grade import prepare, protected_files, selectors
 from coder.eval.grade import grade as grade_patch
+from coder.eval.grade import prepare, protected_files, selectors
 from coder.eval.tasks import EvalTask
 from coder.sandboxes.local import LocalSandbox
+from conftest import BUGGY_LINE, PAGER_FILE, PAGINATOR, task
 
 FIX_LINE = "        return -(-self.count // self.per_page)\n"
 

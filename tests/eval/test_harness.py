@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from test_trajectory import SAMPLES
 
 from coder.eval.harness import EventTally
 from coder.events import EVENT_TYPES
+from test_trajectory import SAMPLES
 
 
 def tally_of(*names: str) -> tuple[list[int], EventTally]:

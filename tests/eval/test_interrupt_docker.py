@@ -7,11 +7,10 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from conftest import CSV, PAGINATOR, RecordingDisplay, scripted_factory, task
 
 from coder.config import SandboxConfig
 from coder.eval.plan import EvalPlan
@@ -20,6 +19,7 @@ from coder.eval.sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from coder.models.base import ModelReply
 from coder.sandboxes.docker_image import LABEL
 from coder.testing import reply
+from conftest import CSV, PAGINATOR, RecordingDisplay, scripted_factory, task
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

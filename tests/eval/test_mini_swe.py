@@ -3,10 +3,12 @@ its bash commands run in coder's sandbox, its patch graded by the same fresh-san
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+
 from conftest import PAGINATOR, RecordingDisplay, task
 from fake_openai_server import FakeOpenAIServer, Scripted, completion, native_call
 

@@ -4,9 +4,10 @@ every record lands in the driver's one results.jsonl."""
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+
 from conftest import PAGINATOR, RecordingDisplay, solution_bodies, task
 from fake_openai_server import FakeOpenAIServer
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CSV, PAGINATOR, task
 
 from coder.eval.jobs import EvalConfig
 from coder.eval.plot import curve
 from coder.eval.report import markdown, write_reports
 from coder.eval.results import RunRecord
+from conftest import CSV, PAGINATOR, task
 
 
 def rec(config: str, task_id: str, run: int = 0, **fields: Any) -> RunRecord:

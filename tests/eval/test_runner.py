@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from conftest import (CSV, PAGINATOR, SLUGIFY, RecordingDisplay, edit_replies, scripted_factory, solution_replies,
-                      task)
-
+from coder.eval import ray_backend, runner
 from coder.eval.jobs import EvalConfig
 from coder.eval.plan import EvalPlan
 from coder.eval.report import write_reports
 from coder.eval.results import ResultStore, RunRecord
-from coder.eval import ray_backend, runner
 from coder.eval.runner import Evaluation
 from coder.testing import call, reply
+from conftest import CSV, PAGINATOR, SLUGIFY, RecordingDisplay, edit_replies, scripted_factory, solution_replies, task
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -148,7 +146,7 @@ def test_a_refused_patch_is_an_unresolved_run_not_an_infrastructure_error(make_p
 
 def imported_modules(module: object) -> set[str]:
     """Every coder.eval module MODULE's source imports, at the top, in a function or under TYPE_CHECKING."""
-    source = Path(str(getattr(module, "__file__"))).read_text()
+    source = Path(str(module.__file__)).read_text()
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.level == 1:

@@ -3,17 +3,17 @@ command baked into its Docker image or committed into its local checkout, ignore
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from conftest import RecordingDisplay
 
 from coder.config import ConfigError, SandboxConfig
 from coder.eval.plan import EvalPlan
 from coder.eval.runner import Evaluation
 from coder.eval.sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from coder.eval.tasks import from_task_dir
+from conftest import RecordingDisplay
 
 CALC = "from pathlib import Path\n\n\ndef answer():\n    return int(Path('build/answer.txt').read_text()) - 1\n"
 TEST = "from calc import answer\n\n\ndef test_answer():\n    assert answer() == 42\n\n\ndef test_truth():\n    assert True\n"

@@ -4,18 +4,19 @@ as JSON strings (as in the official dataset) or lists, and predictions written i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from conftest import RecordingDisplay, scripted_factory
 
+from coder.eval.loading import load_tasks
 from coder.eval.plan import EvalPlan
 from coder.eval.runner import Evaluation
 from coder.eval.swebench import find_clone, load_instances
-from coder.eval.tasks import load_tasks
 from coder.eval.taskspec import TaskSpecError
 from coder.testing import call, reply
+from conftest import RecordingDisplay, scripted_factory
 from repo_helpers import git
 
 BUGGY = "def clamp(value, low, high):\n    return max(low, value)\n"

@@ -12,9 +12,11 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
+import docker.errors
 import pytest
 
 from coder.sandboxes.base import WorkspaceOptions
@@ -403,5 +405,5 @@ def test_prune_removes_a_leftover_container(docker_images: dict[str, str], tmp_p
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "removed" in proc.stderr, proc.stderr
     assert _labelled("escape-suite") == []
-    with pytest.raises(Exception):
+    with pytest.raises(docker.errors.NotFound):
         leftover.reload()

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from test_docker_escape import open_session, repo, sh  # noqa: F401 - fixtures
 
 from coder.sandboxes.base import SandboxError
 from coder.sandboxes.docker import DockerLimits, DockerSession
-from test_docker_escape import open_session, repo, sh  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.docker
 

@@ -8,14 +8,14 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from coder_tools.base import WorkspaceOptions
 
-from coder.envs.local_project import editable_paths, find_project_env, link_node_modules, venv_python
 from coder.sandboxes.local import LocalSandbox
+from coder.sandboxes.local_project import editable_paths, find_project_env, link_node_modules, venv_python
+from coder_tools.base import WorkspaceOptions
 
 ONLY_IN_VENV = "onlyinvenv"  # a module that exists in the project's venv and nowhere else
 TESTS = ("import sys\nimport onlyinvenv\nfrom calc import add\n\n\n"

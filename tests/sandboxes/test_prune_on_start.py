@@ -13,13 +13,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 
-from fake_openai_server import FakeOpenAIServer  # noqa: E402
-
 from coder.config import SandboxConfig  # noqa: E402
 from coder.factories import docker_sandbox  # noqa: E402
 from coder.sandboxes.docker import docker_client  # noqa: E402
 from coder.sandboxes.docker_image import LABEL  # noqa: E402
 from coder.sandboxes.owner import owner_labels, owner_pid  # noqa: E402
+from fake_openai_server import FakeOpenAIServer  # noqa: E402
 
 pytestmark = pytest.mark.docker
 
