@@ -1,4 +1,8 @@
-"""Recover tool calls that a model wrote as text (Hermes tags, bare or fenced JSON, Qwen3-Coder XML)."""
+"""Recover tool calls that a model wrote as text (Hermes tags, bare or fenced JSON, Qwen3-Coder XML).
+
+Over 400 lines on purpose: the shapes are tried in an order that matters (tags before fences before bare JSON), and
+the lenient JSON reader they share is tuned to what small models write; split, the precedence would be spread over
+files that each look complete."""
 
 from __future__ import annotations
 
