@@ -326,7 +326,7 @@ def _hub_cache() -> str | None:
 def _silent_tqdm() -> type:
     from tqdm.auto import tqdm
 
-    class Silent(tqdm[Any]):
+    class Silent(tqdm):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
