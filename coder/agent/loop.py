@@ -24,7 +24,8 @@ class ToolLoop:
 
     def __init__(self, context: StrategyContext) -> None:
         self.context = context
-        self.schemas = [spec.schema() for spec in context.tools.values()]
+        self.tools = {name: spec for name, spec in context.tools.items() if spec.offered}  # what the model may call
+        self.schemas = [spec.schema() for spec in self.tools.values()]
         self.messages: list[Message] = []
         self._budget: ContextBudget | None = None
         self._budget_counts_tools = False
@@ -39,7 +40,7 @@ class ToolLoop:
         ctx, messages = self.context, self.messages
         cfg, model = ctx.config, ctx.model
         tool_format = cfg.agent.tool_format
-        caller = ToolCaller(ctx, RepeatTracker(cfg.agent.repeat_hint_after, cfg.agent.repeat_give_up_after))
+        caller = ToolCaller(ctx, self.tools, RepeatTracker(cfg.agent.repeat_hint_after, cfg.agent.repeat_give_up_after))
         while True:
             check_cancel(state)
             limit = turn_limit(state, cfg.limits)
@@ -161,7 +162,7 @@ class ToolLoop:
         if state.format_errors >= config.agent.repeat_give_up_after:
             raise Stop("stuck", f"the model replied {state.format_errors} times in a row without a tool call")
         self.messages.append(Message("user", render(config.prompts.format_error, problem=problem,
-                                                    tool_names=list(self.context.tools))))
+                                                    tool_names=list(self.tools))))
 
     def _check_wall_time(self, state: RunState) -> Iterator[Event]:
         """Stop the turn with the wall-time limit once its time is up (while waiting for the model)."""

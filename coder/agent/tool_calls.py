@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
+from typing import Any
 
 from pydantic import ValidationError
 
-from coder_tools.base import ToolResult, format_validation_error
+from coder_tools.base import ToolResult, ToolSpec, format_validation_error
 
 from ..events import (
     ApprovalDecided,
@@ -32,8 +33,9 @@ from .strategy import StrategyContext
 class ToolCaller:
     """Runs the model's tool calls for one turn of the loop; the repeat tracker lives as long as the turn."""
 
-    def __init__(self, context: StrategyContext, repeats: RepeatTracker) -> None:
+    def __init__(self, context: StrategyContext, tools: dict[str, ToolSpec[Any]], repeats: RepeatTracker) -> None:
         self.context = context
+        self.tools = tools  # the tools the model may call
         self.repeats = repeats
 
     def execute(self, call: ToolCall, state: RunState) -> Generator[Event, None, str]:
@@ -54,7 +56,7 @@ class ToolCaller:
                                seconds=round(time.monotonic() - began, 3))
             result = yield from self._side_events(call, result, state)
         hint = None
-        spec = ctx.tools.get(call.name)
+        spec = self.tools.get(call.name)
         if spec is None or not spec.ends_run:
             hint = yield from self._repeat_check(call, result, ran=problem is None and declined is None, state=state)
         return conv.observation(result, ctx.config.agent.observation_cap, hint)
@@ -63,7 +65,7 @@ class ToolCaller:
                       state: RunState) -> Generator[Event, None, str | None]:
         """Record the call with the repeat tracker; give up, or return a hint for the model (None: no hint)."""
         ctx = self.context
-        spec = ctx.tools.get(call.name)
+        spec = self.tools.get(call.name)
         changed = ran and spec is not None and spec.may_have_changed(result.ok)
         check = self.repeats.record(call.name, call.arguments, result.ok and ran, result.output, changed=changed)
         if check.verdict == "give_up":
@@ -83,7 +85,7 @@ class ToolCaller:
     def _approval(self, call: ToolCall, state: RunState) -> Generator[Event, None, str | None]:
         """Ask the approver when the mode wants it; returns None to run the call, or the refusal the model sees."""
         approver = self.context.approver
-        reason = approval_reason(self.context.config.agent.approval, self.context.tools[call.name], call.arguments)
+        reason = approval_reason(self.context.config.agent.approval, self.tools[call.name], call.arguments)
         if reason is None or approver is None or call.name in state.always_allowed:
             return None
         request = ApprovalRequested(step=state.steps, call_id=call.id, name=call.name, arguments=dict(call.arguments),
@@ -101,9 +103,9 @@ class ToolCaller:
     def _reject_reason(self, call: ToolCall) -> str | None:
         if call.parse_error:
             return f"Your tool call could not be read: {call.parse_error}. Send valid JSON arguments."
-        spec = self.context.tools.get(call.name)
+        spec = self.tools.get(call.name)
         if spec is None:
-            return f"Unknown tool '{call.name}'. Available tools: {', '.join(self.context.tools)}."
+            return f"Unknown tool '{call.name}'. Available tools: {', '.join(self.tools)}."
         try:
             spec.args.model_validate(call.arguments)
         except ValidationError as exc:
@@ -113,7 +115,7 @@ class ToolCaller:
     def _side_events(self, call: ToolCall, result: ToolResult,
                      state: RunState) -> Generator[Event, None, ToolResult]:
         """Events that follow from a tool's result, by what the tool reports; returns the result the model sees."""
-        spec, data = self.context.tools[call.name], result.data
+        spec, data = self.tools[call.name], result.data
         if not result.ok:
             return result
         if spec.reports == "edit" and data.get("diff"):

@@ -315,3 +315,26 @@ def test_a_workspace_that_cannot_be_recorded_is_told_to_the_model_and_the_run_go
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.status == "resolved", finished
     assert "a + b" in finished.patch
+
+
+def test_a_tool_not_offered_is_neither_listed_nor_callable(buggy_repo: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tools with offered=False are for coder's own strategies: the model never sees them and cannot call them."""
+    from coder_tools.base import ToolArgs, ToolResult, ToolSpec
+    from coder_tools.registry import all_tools
+
+    from coder.agent import agent as agent_module
+
+    ran: list[str] = []
+
+    def hidden(args: ToolArgs, ws: Any) -> ToolResult:
+        ran.append("hidden")
+        return ToolResult(ok=True, output="")
+
+    tools = {**all_tools(), "hidden": ToolSpec("hidden", "internal", ToolArgs, hidden, offered=False)}
+    monkeypatch.setattr(agent_module, "all_tools", lambda: tools)
+    events, model, _ = run_agent(buggy_repo, [reply("", call("hidden")), reply("", FIX), reply("", call("submit"))],
+                                 tmp_path)
+    assert "hidden" not in model.tools_seen[0] and "bash" in model.tools_seen[0]
+    assert [e.reason for e in of(events, ToolCallRejected)][0].startswith("Unknown tool 'hidden'")
+    assert ran == [] and events[-1].status == "resolved"

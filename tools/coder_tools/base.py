@@ -50,7 +50,8 @@ class ToolSpec(Generic[A]):
     finished call may have changed the workspace ("on_success": only when it succeeded). ends_run: a successful call
     finishes the turn. risk: why a call with these arguments needs the user's approval even in the "risky" mode (None:
     only the "always" mode asks, and only when the tool is not read-only). reports: what its result's data carries
-    for the event stream (an edit's diff, a plan's steps, a test run's outcomes)."""
+    for the event stream (an edit's diff, a plan's steps, a test run's outcomes). offered: listed to the model in the
+    tool loop (False: a tool that only coder's own strategies call, never the model)."""
 
     name: str
     description: str
@@ -61,6 +62,7 @@ class ToolSpec(Generic[A]):
     ends_run: bool = False
     risk: Callable[[dict[str, Any]], str | None] | None = None
     reports: Reports | None = None
+    offered: bool = True
 
     def may_have_changed(self, ok: bool) -> bool:
         """Whether a finished call may have changed the workspace."""
