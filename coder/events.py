@@ -138,6 +138,7 @@ class RunFinished:
     still_failing: tuple[str, ...] = ()
     pass_to_fail: tuple[str, ...] = ()
     summary: str = ""
+    test_files: tuple[str, ...] = ()  # test files and test data the patch changes (the tests judge the fix)
 
 
 @dataclass(frozen=True, kw_only=True)

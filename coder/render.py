@@ -162,6 +162,9 @@ class RichRenderer:
             self._print(f"  [red]still failing: {_line(', '.join(e.still_failing[:10]))}[/]")
         if e.pass_to_fail:
             self._print(f"  [red]broken by the change: {_line(', '.join(e.pass_to_fail[:10]))}[/]")
+        if e.test_files:
+            self._print(f"  [yellow]the patch changes tests: {_line(', '.join(e.test_files[:10]))}[/] (review them: "
+                        "the tests judge the fix)")
         hit = f", {e.cached_tokens / e.prompt_tokens:.0%} cache hit" if e.prompt_tokens else ""
         self._print(f"[dim]{e.steps} steps, {e.prompt_tokens}+{e.completion_tokens} tokens "
                            f"({e.cached_tokens} cached{hit}), {e.elapsed:.1f}s[/]")

@@ -8,9 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from coder_tools.risk import is_test_path
+
 from ..config import LimitsConfig
 from ..events import Event, LimitReached, RunFinished, RunStatus, TestPhase, TestsRan
 from ..models.base import Usage
+from ..patches import parse_patch
 from ..sandboxes.base import SandboxSession
 from .conversation import compare_outcomes
 
@@ -114,7 +117,9 @@ def finished(state: RunState, patch: str) -> RunFinished:
     message = state.message
     if status == "resolved" and not patch.strip() and state.needs_change:
         status, message = "not_resolved", "submitted without changing anything"
+    changed = tuple(sorted({f.path for f in parse_patch(patch) if is_test_path(f.path)})) if patch.strip() else ()
     return RunFinished(status=status, message=message, patch=patch, steps=state.steps,
                        elapsed=round(time.monotonic() - state.started, 3), prompt_tokens=state.usage.prompt_tokens,
                        completion_tokens=state.usage.completion_tokens, cached_tokens=state.usage.cached_tokens,
-                       fail_to_pass=f2p, still_failing=still, pass_to_fail=p2f, summary=state.summary)
+                       fail_to_pass=f2p, still_failing=still, pass_to_fail=p2f, summary=state.summary,
+                       test_files=changed)

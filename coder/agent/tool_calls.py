@@ -24,7 +24,7 @@ from ..events import (
 from ..models.base import ToolCall
 from ..prompts import render
 from . import conversation as conv
-from .approval import approval_reason
+from .approval import approval_reason, guarded_test_edit
 from .repeats import RepeatTracker
 from .state import RunState, Stop, check_cancel, run_final_tests, tests_event
 from .strategy import StrategyContext
@@ -83,10 +83,18 @@ class ToolCaller:
                       withheld=withhold, in_a_row=check.in_a_row)
 
     def _approval(self, call: ToolCall, state: RunState) -> Generator[Event, None, str | None]:
-        """Ask the approver when the mode wants it; returns None to run the call, or the refusal the model sees."""
-        approver = self.context.approver
-        reason = approval_reason(self.context.config.agent.approval, self.tools[call.name], call.arguments)
-        if reason is None or approver is None or call.name in state.always_allowed:
+        """Ask the approver when the mode wants it; returns None to run the call, or the refusal the model sees.
+
+        An edit to a test file the issue does not mention is asked about in the "risky" and "always" modes (each time:
+        "always" for the tool does not cover it) and refused otherwise: the tests judge the fix."""
+        ctx, spec, approver = self.context, self.tools[call.name], self.context.approver
+        mode = ctx.config.agent.approval
+        guarded = guarded_test_edit(spec, call.arguments, ctx.task.issue or "")
+        if guarded is not None and (approver is None or mode == "never"):
+            yield ToolCallRejected(step=state.steps, name=call.name, reason=guarded)
+            return f"Not run: it {guarded}. Change the code under test instead; the tests decide whether it works."
+        reason = guarded or approval_reason(mode, spec, call.arguments)
+        if reason is None or approver is None or (guarded is None and call.name in state.always_allowed):
             return None
         request = ApprovalRequested(step=state.steps, call_id=call.id, name=call.name, arguments=dict(call.arguments),
                                     reason=reason)

@@ -265,6 +265,9 @@ class CoderApp(App[None]):
             lines.append(f"  fail→pass: {literal_line(', '.join(e.fail_to_pass[:8]))}")
         if e.still_failing:
             lines.append(f"  [red]still failing: {literal_line(', '.join(e.still_failing[:8]))}[/]")
+        if e.test_files:
+            lines.append(f"  [yellow]the patch changes tests: {literal_line(', '.join(e.test_files[:8]))}[/] "
+                         "(review them: the tests judge the fix)")
         if e.patch.strip():
             lines.append("  [dim]Ctrl+R reviews the changes hunk by hunk; type a message to continue.[/]")
         if is_preflight_message(e.message):  # stopped before the model was asked: say what to do next

@@ -320,10 +320,9 @@ def test_a_workspace_that_cannot_be_recorded_is_told_to_the_model_and_the_run_go
 def test_a_tool_not_offered_is_neither_listed_nor_callable(buggy_repo: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Tools with offered=False are for coder's own strategies: the model never sees them and cannot call them."""
+    from coder.agent import agent as agent_module
     from coder_tools.base import ToolArgs, ToolResult, ToolSpec
     from coder_tools.registry import all_tools
-
-    from coder.agent import agent as agent_module
 
     ran: list[str] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -22,6 +23,21 @@ def unusual_write(path: str) -> str | None:
     if name in BUILD_FILES or (name.startswith("requirements") and name.endswith((".txt", ".in"))):
         return f"changes a build or dependency file ({path})"
     return None
+
+
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testdata", "test_data", "fixtures"})
+_TEST_NAME = re.compile(
+    r"(^test_.*\.py$|.*_test\.py$|^conftest\.py$|.*_test\.go$|.*\.(test|spec)\.[cm]?[jt]sx?$|.*Tests?\.java$)")
+
+
+def is_test_path(path: str) -> bool:
+    """Whether PATH is a test file or test data by the usual layouts (tests/, test_*.py, *_test.go, *.test.js, ...).
+
+    The tests judge a fix, so a change to them is flagged and, in the tool loop, needs the issue or the user."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if any(part.lower() in _TEST_DIRS for part in parts[:-1]):
+        return True
+    return bool(parts) and _TEST_NAME.match(parts[-1]) is not None
 
 
 def edit_risk(arguments: dict[str, Any]) -> str | None:
