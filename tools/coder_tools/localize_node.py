@@ -1,8 +1,9 @@
 """localize for JavaScript: node --test under NODE_V8_COVERAGE, each test file's process as one execution.
 
 V8's coverage is per process and node runs each test file in its own process, so one run of the suite yields one
-coverage file per test file (the file that loaded it). A file with failing tests is a failing execution; each of its
-failing tests (up to MAX_SOLO) is also run alone, so the functions that test executed stand out from its neighbours'.
+coverage file per test file (the file that loaded it). A file's run is one execution, failing when one of its tests
+failed. A file that holds both is split instead: each failing test (up to MAX_SOLO in all) runs alone as a failing
+execution and its passing tests together (by name pattern) as a passing one, so their functions can be told apart.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .testrun import _node
 from .testrun_detect import Runner
 from .testrun_parsers import Parsed
 
-MAX_SOLO = 5  # failing tests re-run alone for sharper coverage
+MAX_SOLO = 5  # failing tests (in files that also hold passing ones) re-run alone for sharper coverage
 
 
 def _run(runner: Runner, ctx: RunContext, selection: list[str], tag: str) -> tuple[Parsed, Path]:
@@ -73,6 +74,17 @@ def _covered(ctx: RunContext, scripts: list[dict[str, Any]]) -> tuple[set[str], 
     return files, funcs
 
 
+def _alone(runner: Runner, ctx: RunContext, selection: list[str], tag: str) -> set[Func] | None:
+    """The functions a run of only the selected tests executed; None when none of them ran."""
+    parsed, cov = _run(runner, ctx, selection, tag)
+    if not any(t in parsed.tests for t in selection):
+        return None
+    ran: set[Func] = set()
+    for scripts in _scripts(cov):
+        ran |= _covered(ctx, scripts)[1]
+    return ran
+
+
 def collect_node(runner: Runner, ctx: RunContext) -> Evidence:
     evidence = Evidence(command="node --test with V8 coverage per test file")
     parsed, cov = _run(runner, ctx, [], "all")
@@ -84,23 +96,24 @@ def collect_node(runner: Runner, ctx: RunContext) -> Evidence:
     for test_id, status in parsed.tests.items():
         by_file.setdefault(test_id.split("::", 1)[0], {})[test_id] = status
     ctx.defs.test_files = ctx.defs.test_files | frozenset(by_file)
-    solo: list[str] = []
+    solo = 0
     for scripts in _scripts(cov):
         files, funcs = _covered(ctx, scripts)
-        for test_file in files & set(by_file):
+        for test_file in sorted(files & set(by_file)):
             verdicts = {t: ctx.verdict(t, s) for t, s in by_file[test_file].items()}
             failing = [t for t, v in verdicts.items() if v]
+            passing = [t for t, v in verdicts.items() if v is False]
+            if failing and passing and "::" in failing[0] and solo < MAX_SOLO:
+                # a mixed file: each failing test alone, then the passing ones together, instead of the whole file
+                refined = [(t, _alone(runner, ctx, [t], f"solo{solo + i}")) for i, t in enumerate(failing[:MAX_SOLO])]
+                solo += len(refined)
+                good = _alone(runner, ctx, passing, f"pass{solo}")
+                if good is not None and all(r is not None for _, r in refined):
+                    evidence.executions.extend(Execution([t], True, r or set()) for t, r in refined)
+                    evidence.executions.append(Execution(passing, False, good))
+                    continue
             if failing:
                 evidence.executions.append(Execution(failing, True, funcs))
-                if len(verdicts) > 1:  # the file runs other tests too: trace each failing one alone as well
-                    solo.extend(t for t in failing if "::" in t)
-            elif any(v is False for v in verdicts.values()):
-                evidence.executions.append(Execution(list(verdicts), False, funcs))
-    for i, test_id in enumerate(solo[:MAX_SOLO]):
-        alone, solo_cov = _run(runner, ctx, [test_id], f"solo{i}")
-        ran: set[Func] = set()
-        for scripts in _scripts(solo_cov):
-            ran |= _covered(ctx, scripts)[1]
-        if test_id in alone.tests and ran:
-            evidence.executions.append(Execution([test_id], True, ran))
+            elif passing:
+                evidence.executions.append(Execution(passing, False, funcs))
     return evidence
