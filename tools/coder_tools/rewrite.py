@@ -164,8 +164,12 @@ def _body_size(d: Definition) -> int:
     return 0 if body is None else sum(1 for c in body.named_children if c.type not in COMMENT_TYPES)
 
 
-def _whole(unit: Definition, source: Definition) -> bool:
-    """Whether the reply's class is the whole class (every member of the file's, attributes too), not a part."""
+def _whole(unit: Definition, source: Definition, defs: list[Definition]) -> bool:
+    """Whether the reply's class is the whole class (every member of the file's, attributes too), not a part whose
+    methods the file defines elsewhere (C++ out of line)."""
+    methods = {m.name for m in unit.members}
+    if any(d.owner == unit.name and d.parent is None and d.name in methods for d in defs):
+        return False
     return unit.child_names >= source.child_names and _body_size(unit) >= _body_size(source)
 
 
@@ -178,7 +182,7 @@ def _plan(units: list[Definition], defs: list[Definition], lang: str) -> list[_A
         sources = [d for d in defs if d.is_container and d.name == unit.name and d.kind == unit.kind]
         if not sources:
             actions.append(_Action(unit, None, None, []))
-        elif len(sources) == 1 and _whole(unit, sources[0]):
+        elif len(sources) == 1 and _whole(unit, sources[0], defs):
             actions.append(_Action(unit, sources[0], None, sources))  # the whole class
         else:
             actions.extend(_Action(m, _match(m, defs, lang, unit.name), unit, sources) for m in unit.members)
@@ -203,10 +207,33 @@ def _reindent(block: bytes, prefix: bytes, indent: bytes, eol: bytes) -> bytes:
     return eol.join(out)
 
 
-def _new_text(a: _Action, reply: bytes, indent: bytes, eol: bytes) -> bytes:
+def _new_text(a: _Action, reply: bytes, indent: bytes, eol: bytes, scope: bytes = b"") -> bytes:
+    """The reply's bytes of a definition (attached comments and wrappers included), re-indented; scope: a C++
+    'Type::' to put before its name."""
     outer, _ = expand(a.unit.node)
     start, _ = leading(outer, reply)
-    return _reindent(reply[start : outer.end_byte], reply[line_start(reply, start) : start], indent, eol)
+    block = reply[start : outer.end_byte]
+    name = _declarator_name(a.unit.node) if scope else None
+    if name is not None:
+        block = block[: name.start_byte - start] + scope + block[name.start_byte - start :]
+    return _reindent(block, reply[line_start(reply, start) : start], indent, eol)
+
+
+def _declarator_name(node: Node) -> Node | None:
+    """The name node of a C/C++ function definition's declarator."""
+    current: Node | None = node.child_by_field_name("declarator")
+    while current is not None and current.type not in ("identifier", "field_identifier", "qualified_identifier"):
+        current = current.child_by_field_name("declarator") or next(iter(current.named_children), None)
+    return current
+
+
+def _written_scope(target: Definition, unit: Definition) -> bytes:
+    """The 'Type::' of an out-of-line C++ method that the reply wrote without it."""
+    if unit.owner is not None or target.owner is None:
+        return b""
+    name = _declarator_name(target.node)
+    scope = name.child_by_field_name("scope") if name is not None and name.type == "qualified_identifier" else None
+    return (scope.text or b"") + b"::" if scope is not None else b""
 
 
 def _replacement(a: _Action, reply: bytes, source: bytes, eol: bytes) -> None:
@@ -221,7 +248,7 @@ def _replacement(a: _Action, reply: bytes, source: bytes, eol: bytes) -> None:
         if unit_attr or not attr:
             start = lead
     a.span = (start, target.end_byte)
-    a.text = _new_text(a, reply, indent_at(source, start), eol)
+    a.text = _new_text(a, reply, indent_at(source, start), eol, _written_scope(a.target, a.unit))
 
 
 def _blank_lines(source: bytes, pos: int, after: bool, lang: str, indent: bytes) -> int:
