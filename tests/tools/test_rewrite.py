@@ -270,6 +270,16 @@ CASES: list[tuple[str, str, str, str, str, str]] = [
     ("cpp-method-alone", "cpp", CPP,
      "double scale(double k) {\n    return k * 2;\n}\n",
      "        return k + 1;\n", "        return k * 2;\n"),
+    ("cpp-helper", "cpp", CPP,
+     "double perimeter(double r) {\n    return 2 * M_PI * radius(r);\n}\n\n"
+     "static double radius(double r) {\n    return r;\n}\n",
+     "    return 2 * M_PI * r;\n}\n",
+     "    return 2 * M_PI * radius(r);\n}\n\nstatic double radius(double r) {\n    return r;\n}\n"),
+    ("tsx-helper", "tsx", TSX,
+     "export function Label(props: { r: number }) {\n  return <Bold r={props.r} />;\n}\n\n"
+     "function Bold(props: { r: number }) {\n  return <b>{props.r}</b>;\n}\n",
+     "  return <span>{props.r}</span>;\n}\n",
+     "  return <Bold r={props.r} />;\n}\n\nfunction Bold(props: { r: number }) {\n  return <b>{props.r}</b>;\n}\n"),
     ("cpp-method-in-class", "cpp", CPP,
      "class Shape {\npublic:\n    double scale(double k) {\n        return k * 2;\n    }\n};\n",
      "        return k + 1;\n", "        return k * 2;\n"),
@@ -303,6 +313,8 @@ def test_reports_what_was_replaced_and_added() -> None:
     assert go.replaced == ("Shape.Scale",)
     rs = rewrite_functions(RS, "rust", "fn scale(&self, k: f64) -> f64 {\n    0.0\n}\n")
     assert rs.replaced == ("Shape::scale",)
+    java = "double scale(double k) {\n    return half(k);\n}\n\ndouble half(double k) {\n    return k / 2;\n}\n"
+    assert rewrite_functions(JAVA, "java", java).added == ("Shape.half",)
 
 
 def test_a_reply_in_a_markdown_fence_with_a_diagnosis() -> None:
@@ -371,14 +383,21 @@ def test_a_new_method_in_a_partial_class_goes_after_the_replaced_one() -> None:
     )
 
 
+def test_a_new_method_of_a_class_with_nothing_replaced_goes_after_its_last_method() -> None:
+    reply = "def fib(n):\n    return n\n\n\nclass Box:\n    def shrink(self):\n        self.size -= 1\n"
+    result = rewrite_functions(DECORATED, "python", reply)
+    assert result.problem is None and (result.replaced, result.added) == (("fib",), ("Box.shrink",))
+    assert result.text.endswith("        self.size += 1\n\n    def shrink(self):\n        self.size -= 1\n")
+
+
 def test_a_helper_next_to_a_method_alone_goes_after_the_class_unless_it_is_a_method() -> None:
     module_helper = "def grow(self):\n    self.size = bigger(self.size)\n\ndef bigger(n):\n    return n + 1\n"
     result = rewrite_functions(DECORATED, "python", module_helper)
-    assert result.problem is None
+    assert result.problem is None and result.added == ("bigger",)
     assert result.text.endswith("        self.size = bigger(self.size)\n\n\ndef bigger(n):\n    return n + 1\n")
     method_helper = "def grow(self):\n    self.size = self.bigger()\n\ndef bigger(self):\n    return self.size + 1\n"
     result = rewrite_functions(DECORATED, "python", method_helper)
-    assert result.problem is None
+    assert result.problem is None and result.added == ("Box.bigger",)
     assert result.text.endswith(
         "        self.size = self.bigger()\n\n    def bigger(self):\n        return self.size + 1\n"
     )

@@ -106,6 +106,7 @@ class _Action:
     sources: list[Definition]  # the file's containers matching scope
     span: tuple[int, int] = (0, 0)  # the source bytes it replaces
     text: bytes = b""  # the new bytes
+    name: str = ""  # a new definition's name, qualified by the class it went into
 
 
 def _eol(text: bytes) -> bytes:
@@ -310,6 +311,8 @@ def _insertion(a: _Action, i: int, actions: list[_Action], reply: bytes, source:
         anchor = members[-1]
         top, _ = expand(anchor.node)
         start, end = leading(top, source)[0], top.end_byte
+    inside = anchor.parent is not None and anchor.parent.is_container and a.unit.owner is None
+    a.name = f"{anchor.parent.name}{a.unit.sep}{a.unit.name}" if inside and anchor.parent else a.unit.qualified
     while place_after and source[end : end + 1] == b";":  # C++ 'class A {...};'
         end += 1
     indent = indent_at(source, start)
@@ -362,8 +365,7 @@ def _rewrite(source: str, language: str, code: str) -> Rewrite:
     new_tree = parser_for(language).parse(new)
     if new_tree.root_node.has_error and not tree.root_node.has_error:
         raise _Problem(f"the file would no longer parse after the rewrite{_where(first_error(new_tree.root_node))}")
-    added = tuple(f"{a.scope.name}{a.unit.sep}{a.unit.name}" if a.scope else a.unit.qualified
-                  for a in actions if a.target is None)  # fmt: skip
+    added = tuple(a.name for a in actions if a.target is None)
     text = new.decode("utf-8", errors="surrogateescape")
     return Rewrite(text, tuple(a.target.qualified for a in replaced if a.target is not None), added)
 
