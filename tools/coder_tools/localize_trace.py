@@ -40,6 +40,7 @@ class Recorder:
         self._paths: dict[str, str | None] = {}
         self._monitoring = getattr(sys, "monitoring", None)
         self._tool = -1
+        self.enabled = True
 
     def _profile(self, frame: types.FrameType, event: str, arg: object) -> None:
         if event == "call":
@@ -132,11 +133,20 @@ def _pytest_id(item_path: object, nodeid: str) -> str:
     return f"{rel}{sep}{rest}" if rel is not None and sep else nodeid
 
 
+def pytest_configure(config: Any) -> None:
+    """Under pytest-xdist the workers trace; the controller only relays their reports, so it records nothing."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        RECORDER.enabled = False
+
+
 def pytest_runtest_logstart(nodeid: str, location: object) -> None:
-    RECORDER.begin(nodeid)
+    if RECORDER.enabled:
+        RECORDER.begin(nodeid)
 
 
 def pytest_runtest_makereport(item: Any, call: Any) -> None:
+    if RECORDER.current is None:
+        return
     RECORDER.current = _pytest_id(getattr(item, "path", None) or getattr(item, "fspath", None), item.nodeid)
     excinfo = getattr(call, "excinfo", None)
     if excinfo is not None and call.when in ("setup", "call", "teardown"):
