@@ -15,13 +15,19 @@ from .paths import check_writable
 from .rewrite_defs import (
     COMMENT_TYPES,
     Definition,
+    blank_lines,
+    changed_lines,
+    declarator_name,
     definitions,
+    eol_of,
     expand,
     first_error,
     indent_at,
     leading,
     line_start,
     params_node,
+    reindent,
+    written_scope,
 )
 from .treesitter import LANGUAGES, language_for, parser_for
 
@@ -109,10 +115,6 @@ class _Action:
     name: str = ""  # a new definition's name, qualified by the class it went into
 
 
-def _eol(text: bytes) -> bytes:
-    return b"\r\n" if text.count(b"\r\n") * 2 > text.count(b"\n") else b"\n"
-
-
 def _parse_reply(code: str, lang: str) -> tuple[bytes, list[Definition]]:
     """The reply's bytes (maybe wrapped in a class) and its top-level definitions; _Problem when it does not parse."""
     lines = textwrap.dedent(code.replace("\r\n", "\n")).split("\n")
@@ -194,47 +196,16 @@ def _plan(units: list[Definition], defs: list[Definition], lang: str) -> list[_A
     return [a for a in actions if a.target is None or latest[id(a.target)] is a]
 
 
-def _reindent(block: bytes, prefix: bytes, indent: bytes, eol: bytes) -> bytes:
-    """A block whose first line starts after prefix (its indentation in the reply) re-indented to indent."""
-    lines = block.split(b"\n")
-    out = [lines[0]]
-    for line in lines[1:]:
-        if not line.strip():
-            out.append(b"")
-        elif line.startswith(prefix):
-            out.append(indent + line[len(prefix) :])
-        else:
-            out.append(line)  # less indented than the definition (text inside a string): left alone
-    return eol.join(out)
-
-
 def _new_text(a: _Action, reply: bytes, indent: bytes, eol: bytes, scope: bytes = b"") -> bytes:
     """The reply's bytes of a definition (attached comments and wrappers included), re-indented; scope: a C++
     'Type::' to put before its name."""
     outer, _ = expand(a.unit.node)
     start, _ = leading(outer, reply)
     block = reply[start : outer.end_byte]
-    name = _declarator_name(a.unit.node) if scope else None
+    name = declarator_name(a.unit.node) if scope else None
     if name is not None:
         block = block[: name.start_byte - start] + scope + block[name.start_byte - start :]
-    return _reindent(block, reply[line_start(reply, start) : start], indent, eol)
-
-
-def _declarator_name(node: Node) -> Node | None:
-    """The name node of a C/C++ function definition's declarator."""
-    current: Node | None = node.child_by_field_name("declarator")
-    while current is not None and current.type not in ("identifier", "field_identifier", "qualified_identifier"):
-        current = current.child_by_field_name("declarator") or next(iter(current.named_children), None)
-    return current
-
-
-def _written_scope(target: Definition, unit: Definition) -> bytes:
-    """The 'Type::' of an out-of-line C++ method that the reply wrote without it."""
-    if unit.owner is not None or target.owner is None:
-        return b""
-    name = _declarator_name(target.node)
-    scope = name.child_by_field_name("scope") if name is not None and name.type == "qualified_identifier" else None
-    return (scope.text or b"") + b"::" if scope is not None else b""
+    return reindent(block, reply[line_start(reply, start) : start], indent, eol)
 
 
 def _replacement(a: _Action, reply: bytes, source: bytes, eol: bytes) -> None:
@@ -249,21 +220,7 @@ def _replacement(a: _Action, reply: bytes, source: bytes, eol: bytes) -> None:
         if unit_attr or not attr:
             start = lead
     a.span = (start, target.end_byte)
-    a.text = _new_text(a, reply, indent_at(source, start), eol, _written_scope(a.target, a.unit))
-
-
-def _blank_lines(source: bytes, pos: int, after: bool, lang: str, indent: bytes) -> int:
-    """How many blank lines to put between an inserted definition and its neighbour (the file's habit there)."""
-    if after:
-        rest = source[pos:]
-        gap = rest[: len(rest) - len(rest.lstrip())]
-    else:
-        head = source[:pos]
-        gap = head[len(head.rstrip()) :]
-    n = gap.count(b"\n")
-    if n == 0 or (after and pos + len(gap) >= len(source)):
-        return 2 if lang == "python" and not indent else 1
-    return min(max(n - 1, 1), 2)
+    a.text = _new_text(a, reply, indent_at(source, start), eol, written_scope(a.target, a.unit))
 
 
 def _member_like(a: _Action, replaced: list[_Action], lang: str) -> bool:
@@ -317,7 +274,7 @@ def _insertion(a: _Action, i: int, actions: list[_Action], reply: bytes, source:
         end += 1
     indent = indent_at(source, start)
     text = _new_text(a, reply, indent, eol)
-    blanks = eol * _blank_lines(source, end if place_after else start, place_after, lang, indent)
+    blanks = eol * blank_lines(source, end if place_after else start, place_after, lang, indent)
     if place_after:
         return end, eol + blanks + indent + text
     return start, text + eol + blanks + indent
@@ -353,7 +310,7 @@ def _rewrite(source: str, language: str, code: str) -> Rewrite:
     if not replaced:
         names = ", ".join(a.unit.name for a in actions)
         raise _Problem(f"none of the reply's definitions ({names}) is in the file; keep the names the file uses")
-    eol = _eol(src)
+    eol = eol_of(src)
     for a in replaced:
         _replacement(a, reply, src, eol)
     edits = [(a.span[0], a.span[1], i, a.text) for i, a in enumerate(actions) if a.target is not None]
@@ -388,18 +345,6 @@ class RewriteArgs(ToolArgs):
     )
 
 
-def _changed_lines(before: str, after: str) -> tuple[int, int]:
-    """The first and last line of after that differ from before (1-based)."""
-    a, b = before.split("\n"), after.split("\n")
-    top = 0
-    while top < min(len(a), len(b)) and a[top] == b[top]:
-        top += 1
-    bottom = 0
-    while bottom < min(len(a), len(b)) - top and a[-1 - bottom] == b[-1 - bottom]:
-        bottom += 1
-    return top + 1, max(top + 1, len(b) - bottom)
-
-
 def rewrite(args: RewriteArgs, ws: Workspace) -> ToolResult:
     check_writable(args.path, ws)
     path = ws.resolve(args.path)
@@ -412,7 +357,7 @@ def rewrite(args: RewriteArgs, ws: Workspace) -> ToolResult:
     if result.problem is not None:
         return ToolResult(ok=False, output=f"{rel} unchanged: {result.problem}", data={"path": rel})
     names = ", ".join([*result.replaced, *(f"{n} (new)" for n in result.added)])
-    out = _commit(ws, path, before, result.text, f"Rewrote {names} in {rel}.", _changed_lines(before, result.text))
+    out = _commit(ws, path, before, result.text, f"Rewrote {names} in {rel}.", changed_lines(before, result.text))
     return out.model_copy(update={"data": {**out.data, "replaced": list(result.replaced), "added": list(result.added)}})
 
 

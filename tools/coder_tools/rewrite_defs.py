@@ -1,4 +1,4 @@
-"""The functions and classes of a parsed file for rewrite_functions: spans, nesting, wrappers and leading comments."""
+"""For rewrite_functions: a file's functions and classes (spans, nesting, wrappers, comments) and new text's layout."""
 
 from __future__ import annotations
 
@@ -191,3 +191,65 @@ def first_error(node: Node) -> Node | None:
             return n
         todo.extend(reversed([c for c in n.children if c.has_error or c.is_missing]))
     return None
+
+
+def eol_of(text: bytes) -> bytes:
+    """The file's line ending: CRLF when most lines end so."""
+    return b"\r\n" if text.count(b"\r\n") * 2 > text.count(b"\n") else b"\n"
+
+
+def reindent(block: bytes, prefix: bytes, indent: bytes, eol: bytes) -> bytes:
+    """A block whose first line starts after prefix (its indentation in the reply) re-indented to indent."""
+    lines = block.split(b"\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        if not line.strip():
+            out.append(b"")
+        elif line.startswith(prefix):
+            out.append(indent + line[len(prefix) :])
+        else:
+            out.append(line)  # less indented than the definition (text inside a string): left alone
+    return eol.join(out)
+
+
+def declarator_name(node: Node) -> Node | None:
+    """The name node of a C/C++ function definition's declarator."""
+    current: Node | None = node.child_by_field_name("declarator")
+    while current is not None and current.type not in ("identifier", "field_identifier", "qualified_identifier"):
+        current = current.child_by_field_name("declarator") or next(iter(current.named_children), None)
+    return current
+
+
+def written_scope(target: Definition, unit: Definition) -> bytes:
+    """The 'Type::' of an out-of-line C++ method that the reply wrote without it."""
+    if unit.owner is not None or target.owner is None:
+        return b""
+    name = declarator_name(target.node)
+    scope = name.child_by_field_name("scope") if name is not None and name.type == "qualified_identifier" else None
+    return (scope.text or b"") + b"::" if scope is not None else b""
+
+
+def blank_lines(source: bytes, pos: int, after: bool, lang: str, indent: bytes) -> int:
+    """How many blank lines to put between an inserted definition and its neighbour (the file's habit there)."""
+    if after:
+        rest = source[pos:]
+        gap = rest[: len(rest) - len(rest.lstrip())]
+    else:
+        head = source[:pos]
+        gap = head[len(head.rstrip()) :]
+    n = gap.count(b"\n")
+    if n == 0 or (after and pos + len(gap) >= len(source)):
+        return 2 if lang == "python" and not indent else 1
+    return min(max(n - 1, 1), 2)
+
+
+def changed_lines(before: str, after: str) -> tuple[int, int]:
+    """The first and last line of after that differ from before (1-based)."""
+    a, b = before.split("\n"), after.split("\n")
+    top = 0
+    while top < min(len(a), len(b)) and a[top] == b[top]:
+        top += 1
+    bottom = 0
+    while bottom < min(len(a), len(b)) - top and a[-1 - bottom] == b[-1 - bottom]:
+        bottom += 1
+    return top + 1, max(top + 1, len(b) - bottom)
