@@ -8,6 +8,7 @@ import pytest
 
 from coder_tools.base import ToolError, Workspace
 from coder_tools.rewrite import RewriteArgs, code_from_reply, fenced_code, rewrite, rewrite_functions
+from coder_tools.treesitter import LANGUAGES, parser_for
 
 # ---- one small file per language: two functions and a method (where the language has them) -------------------------
 
@@ -299,8 +300,6 @@ def test_replaces_exactly_the_returned_function(language: str, source: str, code
 
 
 def test_every_language_is_covered() -> None:
-    from coder_tools.treesitter import LANGUAGES
-
     assert {c[1] for c in CASES} == set(LANGUAGES)
 
 
@@ -515,6 +514,15 @@ def test_a_reply_that_cannot_be_applied_is_a_problem(language: str, source: str,
     result = rewrite_functions(source, language, code)
     assert result.problem is not None and problem in result.problem
     assert result.text == source and result.replaced == () and result.added == ()
+
+
+@pytest.mark.parametrize(("language", "source", "code"), [c[1:4] for c in CASES], ids=[c[0] for c in CASES])
+def test_truncated_replies_never_crash(language: str, source: str, code: str) -> None:
+    for cut in range(1, len(code), max(1, len(code) // 12)):
+        result = rewrite_functions(source, language, code[:cut])
+        assert result.problem is not None or parser_for(language).parse(result.text.encode()).root_node.has_error is False
+        if result.problem is not None:
+            assert result.text == source and "internal error" not in result.problem
 
 
 # ---- fenced_code -----------------------------------------------------------------------------------------------------

@@ -334,8 +334,8 @@ def rewrite_functions(source: str, language: str, code: str) -> Rewrite:
         return _rewrite(source, language, code)
     except _Problem as exc:
         return Rewrite(source, problem=str(exc))
-    except (RecursionError, ValueError, UnicodeError) as exc:  # a malformed reply is a discarded candidate
-        return Rewrite(source, problem=f"the reply could not be applied: {exc!r}")
+    except Exception as exc:  # a reply this code did not foresee is a discarded candidate, never a crash
+        return Rewrite(source, problem=f"the reply could not be applied (internal error: {exc!r})")
 
 
 class RewriteArgs(ToolArgs):
