@@ -429,6 +429,9 @@ def test_an_ambiguous_name_is_a_problem() -> None:
 def test_a_function_given_twice_the_last_one_wins() -> None:
     reply = "def area(r):\n    return 0\n\n\ndef area(r):\n    return math.pi * r * r\n"
     check(PY, "python", reply, "    return math.pi * r\n", "    return math.pi * r * r\n")
+    helper_twice = "def area(r):\n    return sq(r)\n\n\ndef sq(x):\n    return x\n\n\ndef sq(x):\n    return x * x\n"
+    result = rewrite_functions(PY, "python", helper_twice)
+    assert result.added == ("sq",) and result.text.count("def sq") == 1 and "return x * x" in result.text
 
 
 def test_crlf_files_stay_crlf() -> None:

@@ -189,11 +189,10 @@ def _plan(units: list[Definition], defs: list[Definition], lang: str) -> list[_A
             actions.append(_Action(unit, sources[0], None, sources))  # the whole class
         else:
             actions.extend(_Action(m, _match(m, defs, lang, unit.name), unit, sources) for m in unit.members)
-    latest: dict[int, _Action] = {}
+    latest: dict[object, _Action] = {}
     for a in actions:  # a definition given twice: the later one wins
-        if a.target is not None:
-            latest[id(a.target)] = a
-    return [a for a in actions if a.target is None or latest[id(a.target)] is a]
+        latest[id(a.target) if a.target is not None else (id(a.scope), a.unit.owner, a.unit.name)] = a
+    return [a for a in actions if a in latest.values()]
 
 
 def _new_text(a: _Action, reply: bytes, indent: bytes, eol: bytes, scope: bytes = b"") -> bytes:
