@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import unquote
 
+from . import risk
 from .base import ToolError, Workspace
 from .localize_rank import Func
 from .treesitter import ParsedFile, language_for, parse_cache, source_files
 
 FUNCTION_KINDS = frozenset({"function", "method"})
 DECORATOR_REACH = 30  # lines a Python code object's first line (its first decorator) may sit above the `def`
-_TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "e2e"})
-_TEST_FILE = re.compile(
-    r"^(test_.*\.py|.*_test\.py|conftest\.py|.*_test\.go|.*[._-](test|spec)\.[cm]?[jt]sx?|test\.[cm]?[jt]s)$"
-)
 
 
 def is_test_path(rel: str, test_files: frozenset[str] = frozenset()) -> bool:
-    """Whether a repository path is test code: a file the runner reported tests in, a test-named file or folder."""
-    if rel in test_files:
-        return True
-    parts = rel.split("/")
-    return bool(_TEST_FILE.match(parts[-1])) or any(p in _TEST_DIRS for p in parts[:-1])
+    """Whether a repository path is test code: a file the runner reported tests in, or a test file by its name or
+    folder (the one rule the tool loop's test guard uses too: risk.is_test_path)."""
+    return rel in test_files or risk.is_test_path(rel)
 
 
 class Defs:

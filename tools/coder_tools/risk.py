@@ -25,9 +25,11 @@ def unusual_write(path: str) -> str | None:
     return None
 
 
-_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testdata", "test_data", "fixtures"})
+_TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "test_data", "fixtures",
+                        "e2e"})
 _TEST_NAME = re.compile(
-    r"(^test_.*\.py$|.*_test\.py$|^conftest\.py$|.*_test\.go$|.*\.(test|spec)\.[cm]?[jt]sx?$|.*Tests?\.java$)")
+    r"^(test_.*\.py|.*_test\.py|conftest\.py|.*_test\.go|.*[._-](test|spec)\.[cm]?[jt]sx?|test\.[cm]?[jt]s"
+    r"|.*Tests?\.java)$")
 
 
 def is_test_path(path: str) -> bool:
