@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import control, edit, files, localize, navigation, rewrite, search, shell, testrun
+from . import control, edit, files, localize, navigation, rewrite, search, shell, source, testrun
 from .base import ToolSpec
 
-_MODULES = (files, edit, search, navigation, localize, testrun, shell, control, rewrite)
+_MODULES = (files, edit, search, navigation, localize, testrun, shell, control, rewrite, source)
 
 
 def all_tools() -> dict[str, ToolSpec[Any]]:
