@@ -19,6 +19,7 @@ from .events import (
     EVENT_TYPES,
     ApprovalDecided,
     ApprovalRequested,
+    CandidateTried,
     Event,
     FileEdited,
     FollowUpSent,
@@ -60,6 +61,20 @@ def short_args(arguments: dict[str, Any], width: int = 70, value_width: int = 40
     return joined[:width] + ("…" if len(joined) > width else "")
 
 
+CANDIDATE_COLORS = {"accepted": "green", "rejected": "red", "discarded": "yellow", "duplicate": "yellow"}
+
+
+def candidate_summary(e: CandidateTried) -> str:
+    """One plain line for a candidate repair (the CLI and the TUI both show it): what it fixed and broke, and its
+    verdict; a candidate that was not run (discarded, duplicate) says only that."""
+    head = f"candidate {e.index}/{e.total}"
+    if e.verdict in ("discarded", "duplicate"):
+        return f"{head}: {e.verdict}"
+    tests = "test" if e.failing == 1 else "tests"
+    fixes = f"fixes {e.fixed} of {e.failing} failing {tests}, " if e.failing else "no failing test to fix, "
+    return f"{head}: {fixes}breaks {e.broken} ({e.verdict})"
+
+
 class RichRenderer:
     """Human-readable progress: the plan, one line per tool call, tokens and elapsed time."""
 
@@ -67,7 +82,7 @@ class RichRenderer:
     handled_types: ClassVar[frozenset[str]] = frozenset({
         "run_started", "plan_updated", "text_streamed", "model_replied", "tool_call_rejected", "tool_finished",
         "file_edited", "tests_ran", "hint_given", "limit_reached", "run_finished", "follow_up_sent",
-        "approval_requested", "approval_decided", "step_undone"})
+        "approval_requested", "approval_decided", "step_undone", "candidate_tried"})
 
     def __init__(self, console: Console | None = None, show_text: bool = True) -> None:
         self.console = console or Console(stderr=True, highlight=False)
@@ -88,6 +103,7 @@ class RichRenderer:
             "approval_requested": self._approval_requested,
             "approval_decided": self._approval_decided,
             "step_undone": self._step_undone,
+            "candidate_tried": self._candidate_tried,
         }
         self._tokens = 0
         self._streaming = False
@@ -183,6 +199,16 @@ class RichRenderer:
 
     def _step_undone(self, e: StepUndone) -> None:
         self._print(f"[magenta]{_text(e.message)}[/]" + (f" [dim]{_line(', '.join(e.changed))}[/]" if e.changed else ""))
+
+    def _candidate_tried(self, e: CandidateTried) -> None:
+        self._end_stream()
+        color = CANDIDATE_COLORS.get(e.verdict, "yellow")
+        line = f"  [{color}]{_line(candidate_summary(e))}[/]"
+        if e.functions:
+            line += f" [dim]{_line(', '.join(e.functions[:4]))}[/]"
+        if e.reason and e.verdict != "accepted":
+            line += f" [dim]{escape(visible_line(e.reason)[:160])}[/]"  # cut before escaping: no dangling backslash
+        self._print(line)
 
     def show_patch(self, patch: str) -> None:
         """The patch for review: hidden characters visible, each binary change one marked line with its size."""

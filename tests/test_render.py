@@ -105,6 +105,8 @@ KEY_FACTS: dict[str, list[str]] = {
     "approval_requested": ["bash needs approval", "runs a shell command: rm -rf build"],
     "approval_decided": ["bash approved for this session"],
     "step_undone": ["undid steps 4-5", "calc.py, made.txt"],
+    "candidate_tried": ["candidate 3/8: fixes 2 of 3 failing tests, breaks 1 (rejected)", "calc.py:add, calc.py:_carry",
+                        "breaks tests/test_calc.py::test_mul"],
 }
 
 
@@ -117,6 +119,28 @@ def test_rich_renderer_shows_key_facts(name: str) -> None:
     output = rich_output(SAMPLES[name])
     for fact in KEY_FACTS[name]:
         assert fact in output, f"{fact!r} missing from {output!r}"
+
+
+@pytest.mark.parametrize(("fields", "line", "absent"), [
+    ({"verdict": "accepted", "broken": 0, "failing": 3, "fixed": 2},
+     "candidate 3/8: fixes 2 of 3 failing tests, breaks 0 (accepted) calc.py:add", "test_mul"),  # no reason shown
+    ({"verdict": "accepted", "broken": 0, "failing": 1, "fixed": 1}, "fixes 1 of 1 failing test, breaks 0", None),
+    ({"verdict": "accepted", "broken": 0, "failing": 0, "fixed": 0},
+     "candidate 3/8: no failing test to fix, breaks 0 (accepted)", None),
+    ({"verdict": "discarded", "reason": "the reply has no code fence", "functions": ()},
+     "candidate 3/8: discarded the reply has no code fence", "fixes"),
+    ({"verdict": "duplicate", "reason": "same code as candidate 1", "functions": ()},
+     "candidate 3/8: duplicate same code as candidate 1", "breaks"),
+])
+def test_candidate_line(fields: dict[str, Any], line: str, absent: str | None) -> None:
+    output = rich_output(dataclasses.replace(SAMPLES["candidate_tried"], **fields))  # type: ignore[type-var]
+    assert line in output and (absent is None or absent not in output), output
+
+
+def test_a_long_candidate_reason_is_cut_without_breaking_markup() -> None:
+    reason = "x" * 159 + "[/]" + "q" * 50
+    output = rich_output(dataclasses.replace(SAMPLES["candidate_tried"], reason=reason))  # type: ignore[type-var]
+    assert "x" * 159 + "[" in output and "q" not in output
 
 
 def test_failed_tool_is_marked() -> None:
@@ -175,6 +199,8 @@ DISPLAYED_FIELDS = [
     pytest.param("run_finished", "fail_to_pass"),
     pytest.param("run_finished", "still_failing"),
     pytest.param("run_finished", "pass_to_fail"),
+    pytest.param("candidate_tried", "functions"),
+    pytest.param("candidate_tried", "reason"),
 ]
 
 
@@ -215,6 +241,8 @@ PRINTED_FIELDS = DISPLAYED_FIELDS + [
     pytest.param("approval_decided", "name"),
     pytest.param("step_undone", "message"),
     pytest.param("step_undone", "changed"),
+    pytest.param("candidate_tried", "functions"),
+    pytest.param("candidate_tried", "reason"),
 ]
 
 

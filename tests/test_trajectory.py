@@ -13,6 +13,7 @@ from coder.events import (
     EVENT_TYPES,
     ApprovalDecided,
     ApprovalRequested,
+    CandidateTried,
     Event,
     FileEdited,
     FollowUpSent,
@@ -63,6 +64,9 @@ SAMPLES: dict[str, Event] = {
                                             reason="runs a shell command: rm -rf build"),
     "approval_decided": ApprovalDecided(step=6, call_id="c9", name="bash", decision="always"),
     "step_undone": StepUndone(steps=(4, 5), changed=("calc.py", "made.txt"), message="undid steps 4-5: 2 file(s) restored"),
+    "candidate_tried": CandidateTried(step=7, index=3, total=8, verdict="rejected", fixed=2, failing=3, broken=1,
+                                      diff_lines=6, functions=("calc.py:add", "calc.py:_carry"),
+                                      reason="breaks tests/test_calc.py::test_mul"),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol
 
 from ..agent import Agent
 from ..config import Config
-from ..events import Event, ModelReplied, RunFinished, ToolCallRejected
+from ..events import CandidateTried, Event, ModelReplied, RunFinished, ToolCallRejected
 from ..models.base import Model
 from ..patch_check import UnsafePatch
 from ..sandboxes.base import Sandbox
@@ -48,6 +48,7 @@ class Attempt:
     trajectory: str | None = None
     error: str | None = None  # infrastructure failure: the run is retried on resume
     extra: dict[str, Any] = field(default_factory=dict)
+    candidates: int = 0  # candidate repairs the guided strategy tried (0 for the tool loop and other harnesses)
 
 
 class Harness(Protocol):
@@ -59,13 +60,15 @@ class Harness(Protocol):
 
 
 class EventTally:
-    """Folds coder's event stream into an Attempt's counters: steps, malformed calls and the final event."""
+    """Folds coder's event stream into an Attempt's counters: steps, malformed calls, candidates and the final event."""
 
-    handled_types: ClassVar[frozenset[str]] = frozenset({"model_replied", "tool_call_rejected", "run_finished"})
+    handled_types: ClassVar[frozenset[str]] = frozenset({"model_replied", "tool_call_rejected", "candidate_tried",
+                                                         "run_finished"})
 
     def __init__(self, on_step: StepCallback) -> None:
         self.on_step = on_step
         self.malformed = 0
+        self.candidates = 0
         self.final: RunFinished | None = None
 
     def __call__(self, event: Event) -> None:
@@ -73,6 +76,8 @@ class EventTally:
             self.on_step(event.step)
         elif isinstance(event, ToolCallRejected):
             self.malformed += 1
+        elif isinstance(event, CandidateTried):
+            self.candidates += 1
         elif isinstance(event, RunFinished):
             self.final = event
 
@@ -108,7 +113,7 @@ class CoderHarness:
         error = final.message if final.status in ("error", "interrupted") and not refused else None
         return Attempt(final.status, final.message, final.patch, final.steps, final.prompt_tokens,
                        final.completion_tokens, final.cached_tokens, tally.malformed,
-                       str(session.trajectory_path), error)
+                       str(session.trajectory_path), error, candidates=tally.candidates)
 
 
 class GoldHarness:

@@ -77,5 +77,5 @@ def execute(job: Job, harness: Harness, checkout: Path, plan: SandboxPlan, guard
         resolved=graded.resolved, status=attempt.status, message=attempt.message[:500], steps=attempt.steps,
         prompt_tokens=attempt.prompt_tokens, completion_tokens=attempt.completion_tokens,
         cached_tokens=attempt.cached_tokens, wall_seconds=wall, malformed_calls=attempt.malformed_calls,
-        patch=attempt.patch, error=error, sandbox=plan.kind, grade=graded, trajectory=attempt.trajectory,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        candidates=attempt.candidates, patch=attempt.patch, error=error, sandbox=plan.kind, grade=graded,
+        trajectory=attempt.trajectory, finished_at=datetime.now(UTC).isoformat(timespec="seconds"))

@@ -28,6 +28,7 @@ class ConfigSummary:
     mean_wall: float
     total_wall: float
     malformed: int
+    mean_candidates: float = 0.0  # candidate repairs per run (the guided strategy; 0 for the tool loop)
 
     @property
     def rate(self) -> float:
@@ -44,7 +45,8 @@ def summarize(config: str, records: Sequence[RunRecord], planned: int) -> Config
         config, planned, len(records), sum(r.resolved for r in records), sum(r.error is not None for r in records),
         avg([r.steps for r in ok]), avg([r.prompt_tokens for r in ok]), avg([r.completion_tokens for r in ok]),
         avg([r.cached_tokens for r in ok]), avg([r.wall_seconds for r in ok]),
-        round(sum(r.wall_seconds for r in records), 1), sum(r.malformed_calls for r in records))
+        round(sum(r.wall_seconds for r in records), 1), sum(r.malformed_calls for r in records),
+        avg([r.candidates for r in ok]))
 
 
 def _tokens(n: float) -> str:
@@ -53,14 +55,14 @@ def _tokens(n: float) -> str:
 
 def summary_table(summaries: Sequence[ConfigSummary]) -> str:
     lines = ["| configuration | resolved | rate | mean steps | mean prompt tok | mean completion tok | mean cached tok "
-             "| mean wall s | total wall s | malformed calls | errors |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| mean wall s | total wall s | malformed calls | errors | mean candidates |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         missing = s.planned - s.recorded
         resolved = f"{s.resolved}/{s.planned}" + (f" ({missing} not run)" if missing else "")
         lines.append(f"| {s.config} | {resolved} | {s.rate:.0%} | {s.mean_steps:g} | {_tokens(s.mean_prompt_tokens)} "
                      f"| {_tokens(s.mean_completion_tokens)} | {_tokens(s.mean_cached_tokens)} | {s.mean_wall:.1f} "
-                     f"| {s.total_wall:.1f} | {s.malformed} | {s.errors} |")
+                     f"| {s.total_wall:.1f} | {s.malformed} | {s.errors} | {s.mean_candidates:g} |")
     return "\n".join(lines)
 
 

@@ -56,6 +56,7 @@ class RunRecord(_Lossless):
     cached_tokens: int = 0
     wall_seconds: float = 0.0
     malformed_calls: int = 0
+    candidates: int = 0  # candidate repairs tried (the guided strategy)
     patch: str = ""
     error: str | None = None  # an infrastructure failure (sandbox, model endpoint, harness); rerun on resume
     sandbox: str = ""

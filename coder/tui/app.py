@@ -18,6 +18,7 @@ from ..envs.preflight import is_preflight_message
 from ..events import (
     ApprovalDecided,
     ApprovalRequested,
+    CandidateTried,
     FileEdited,
     HintGiven,
     LimitReached,
@@ -32,7 +33,8 @@ from ..events import (
     ToolFinished,
     ToolStarted,
 )
-from ..visible import visible
+from ..render import CANDIDATE_COLORS, candidate_summary
+from ..visible import visible, visible_line
 from .bridge import AgentBridge, Idle, Item, Notice, PatchChanged
 from .diff_review import DiffReviewScreen
 from .literal import literal, literal_line
@@ -71,7 +73,7 @@ class CoderApp(App[None]):
     handled_types: ClassVar[frozenset[str]] = frozenset({
         "run_started", "plan_updated", "text_streamed", "model_replied", "tool_call_rejected", "tool_started",
         "tool_finished", "file_edited", "tests_ran", "hint_given", "limit_reached", "run_finished",
-        "approval_requested", "approval_decided", "step_undone"})
+        "approval_requested", "approval_decided", "step_undone", "candidate_tried"})
 
     def __init__(self, deps: TuiDeps) -> None:
         super().__init__()
@@ -90,7 +92,7 @@ class CoderApp(App[None]):
             "tool_finished": self._tool_finished, "file_edited": self._file_edited, "tests_ran": self._tests_ran,
             "hint_given": self._hint_given, "limit_reached": self._limit_reached, "run_finished": self._run_finished,
             "approval_requested": self._approval_requested, "approval_decided": self._approval_decided,
-            "step_undone": self._step_undone,
+            "step_undone": self._step_undone, "candidate_tried": self._candidate_tried,
         }
 
     # ------------------------------------------------------------------ layout
@@ -296,6 +298,14 @@ class CoderApp(App[None]):
     def _step_undone(self, e: StepUndone) -> None:
         changed = f" [dim]{literal_line(', '.join(e.changed))}[/]" if e.changed else ""
         self._transcript().add_line(f"[magenta]↶ {literal(e.message)}[/]{changed}")
+
+    def _candidate_tried(self, e: CandidateTried) -> None:
+        line = f"  [{CANDIDATE_COLORS.get(e.verdict, 'yellow')}]{literal_line(candidate_summary(e))}[/]"
+        if e.functions:
+            line += f" [dim]{literal_line(', '.join(e.functions[:4]))}[/]"
+        if e.reason and e.verdict != "accepted":
+            line += f" [dim]{literal_line(visible_line(e.reason)[:160])}[/]"
+        self._transcript().add_line(line)
 
     # ------------------------------------------------------------------ status
 

@@ -20,7 +20,7 @@ def tally_of(*names: str) -> tuple[list[int], EventTally]:
 @pytest.mark.parametrize("name", sorted(EVENT_TYPES))
 def test_the_tally_changes_exactly_for_the_declared_types(name: str) -> None:
     steps, tally = tally_of(name)
-    changed = bool(steps) or tally.malformed != 0 or tally.final is not None
+    changed = bool(steps) or tally.malformed != 0 or tally.candidates != 0 or tally.final is not None
     assert changed == (name in EventTally.handled_types), name
 
 
@@ -28,4 +28,4 @@ def test_the_tally_counts() -> None:
     assert EventTally.handled_types <= set(EVENT_TYPES)
     steps, tally = tally_of(*SAMPLES)
     assert steps == [SAMPLES["model_replied"].step]  # type: ignore[union-attr]
-    assert tally.malformed == 1 and tally.final is SAMPLES["run_finished"]
+    assert tally.malformed == 1 and tally.candidates == 1 and tally.final is SAMPLES["run_finished"]

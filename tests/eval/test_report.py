@@ -22,7 +22,7 @@ def rec(config: str, task_id: str, run: int = 0, **fields: Any) -> RunRecord:
 
 RECORDS = [
     rec("coder/m", CSV, resolved=True, steps=6, prompt_tokens=3000, completion_tokens=200, cached_tokens=1500,
-        wall_seconds=30.0, malformed_calls=1, patch="p1"),
+        wall_seconds=30.0, malformed_calls=1, candidates=5, patch="p1"),
     rec("coder/m", PAGINATOR, resolved=False, steps=10, prompt_tokens=5000, completion_tokens=400, wall_seconds=50.0),
     rec("mini-swe-agent/m", CSV, resolved=True, steps=4, wall_seconds=12.0, malformed_calls=2),
     rec("mini-swe-agent/m", PAGINATOR, error="sandbox error: gone", wall_seconds=1.0),
@@ -32,8 +32,8 @@ CONFIGS = [EvalConfig("coder", "m"), EvalConfig("mini-swe-agent", "m")]
 
 def test_summary_and_task_tables() -> None:
     text = markdown([task(CSV), task(PAGINATOR)], CONFIGS, RECORDS, 1)
-    assert "| coder/m | 1/2 | 50% | 8 | 4.0k | 300 | 750 | 40.0 | 80.0 | 1 | 0 |" in text
-    assert "| mini-swe-agent/m | 1/2 | 50% | 4 | 0 | 0 | 0 | 12.0 | 13.0 | 2 | 1 |" in text  # errors excluded from means
+    assert "| coder/m | 1/2 | 50% | 8 | 4.0k | 300 | 750 | 40.0 | 80.0 | 1 | 0 | 2.5 |" in text
+    assert "| mini-swe-agent/m | 1/2 | 50% | 4 | 0 | 0 | 0 | 12.0 | 13.0 | 2 | 1 | 0 |" in text  # errors excluded from means
     assert f"| {CSV} | python | easy | ✓ 6 steps, 30s | ✓ 4 steps, 12s |" in text
     assert f"| {PAGINATOR} | python | easy | ✗ 10 steps, 50s | error 0 steps, 1s |" in text
     assert f"- mini-swe-agent/m {PAGINATOR}#0: sandbox error: gone" in text

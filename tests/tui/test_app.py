@@ -77,6 +77,24 @@ async def test_the_screen_changes_exactly_for_the_declared_types(make_app: Calla
     assert changed == (name in CoderApp.handled_types), f"{name}: changed={changed}"
 
 
+async def test_a_candidate_is_one_transcript_line(make_app: Callable[..., CoderApp]) -> None:
+    from dataclasses import replace
+
+    app = make_app([])
+    async with app.run_test(size=(160, 30)) as pilot:
+        app.handle(SAMPLES["candidate_tried"])
+        app.handle(replace(SAMPLES["candidate_tried"], index=4, verdict="accepted", broken=0,  # type: ignore[type-var]
+                           reason="not shown"))
+        app.handle(replace(SAMPLES["candidate_tried"], index=5, verdict="duplicate",  # type: ignore[type-var]
+                           functions=(), reason="same code as candidate 4"))
+        await pilot.pause()
+        text = transcript_text(app)
+    assert ("candidate 3/8: fixes 2 of 3 failing tests, breaks 1 (rejected) calc.py:add, calc.py:_carry "
+            "breaks tests/test_calc.py::test_mul") in text
+    assert "candidate 4/8: fixes 2 of 3 failing tests, breaks 0 (accepted) calc.py:add" in text
+    assert "not shown" not in text and "candidate 5/8: duplicate same code as candidate 4" in text
+
+
 async def test_task_streams_text_tools_plan_and_status(make_app: Callable[..., CoderApp], tui_repo: Path) -> None:
     app = make_app(SOLVE)
     async with app.run_test(size=(100, 30)) as pilot:

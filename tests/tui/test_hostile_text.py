@@ -18,6 +18,7 @@ from coder.config import Config
 from coder.events import (
     ApprovalDecided,
     ApprovalRequested,
+    CandidateTried,
     FileEdited,
     HintGiven,
     ModelReplied,
@@ -67,6 +68,7 @@ EVENTS = [
     HintGiven(step=3, reason=HOSTILE),
     ApprovalDecided(step=3, call_id="c2", name=HOSTILE, decision="yes"),
     StepUndone(steps=(2,), changed=(HOSTILE,), message=HOSTILE),
+    CandidateTried(step=3, index=1, total=2, verdict="discarded", functions=(HOSTILE,), reason=HOSTILE),
     RunFinished(status="resolved", message=HOSTILE, patch=PATCH, steps=3, elapsed=1.0, prompt_tokens=10, completion_tokens=1, cached_tokens=0, fail_to_pass=(HOSTILE,), still_failing=(HOSTILE,)),
     Notice(HOSTILE, "error"),
     PatchChanged(PATCH),
@@ -104,8 +106,9 @@ async def test_transcript_plan_and_status_show_hostile_text_literally() -> None:
         text = "\n".join(parts)
         assert RAW.search(text) is None, repr(text)
         # run_started, model text, rejected (name, reason), tool (name, arguments, output x2), edited, tests, hint,
-        # decided, undone (message, changed), finished (message, fail->pass, still failing), notice, startup notice
-        assert text.count(SHOWN) >= 17, text
+        # decided, undone (message, changed), candidate (functions, reason), finished (message, fail->pass, still
+        # failing), notice, startup notice
+        assert text.count(SHOWN) >= 19, text
         tool = app.query_one(ToolEntry)
         assert tool._title.label.plain.startswith("✓ evil\\x1b[2K\\rok")
         assert_shown(plain(app.query_one(PlanPanel)))
