@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-stream", action="store_true", help="do not stream model text")
     fix.add_argument("--approval", choices=["never", "risky", "always"],
                      help="ask before risky calls (bash, unusual files) or before every call that writes or runs")
+    fix.add_argument("--strategy", choices=["auto", "tools", "guided"],
+                     help="tools: the free tool loop (large models); guided: localize from the tests, rewrite whole "
+                          "functions, sample and validate (small models); auto: guided for the bundled runtime's "
+                          "models of 3B or fewer, else tools")
 
     sandbox_cli.add_parser(sub)
     env_cli.add_parser(sub)
@@ -115,6 +119,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "limits.max_wall_seconds": args.max_seconds,
         "agent.stream": False if args.no_stream else None,
         "agent.approval": getattr(args, "approval", None),
+        "agent.strategy": getattr(args, "strategy", None),
     }
 
 

@@ -36,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     demo.add_argument("--sandbox", choices=["auto", "local", "docker"])
     demo.add_argument("--max-steps", type=int)
     demo.add_argument("--max-seconds", type=float)
+    demo.add_argument("--strategy", choices=["auto", "tools", "guided"],
+                      help="how the agent works: tools, guided (for small models) or auto (default: the configuration)")
     demo.add_argument("--no-stream", action="store_true", help="do not stream model text")
     demo.add_argument("--json", action="store_true", help="print the event stream as JSON lines on stdout")
 
@@ -73,7 +75,7 @@ def fix_argv(args: argparse.Namespace, repo: Path, issue: str) -> list[str]:
     argv = ["fix", issue, "--repo", str(repo), "--yes"]
     for flag, value in (("--model", args.model_name), ("--base-url", args.base_url), ("--provider", args.provider),
                         ("--sandbox", args.sandbox), ("--max-steps", args.max_steps),
-                        ("--max-seconds", args.max_seconds)):
+                        ("--max-seconds", args.max_seconds), ("--strategy", args.strategy)):
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--no-stream"] * bool(args.no_stream) + ["--json"] * bool(args.json)

@@ -321,3 +321,29 @@ def test_tests_that_cannot_run_are_found_before_the_model_is_started(make_repo: 
     assert proc.stdout == ""  # like every usage error: nothing ran, no events
     assert proc.stderr.strip().splitlines()[-1].startswith("coder: error: the tests cannot run here: no test runner")
     assert "tests.command" in proc.stderr and "127.0.0.1:9" not in proc.stderr
+
+
+@pytest.mark.parametrize("strategy", ["auto", "tools", "guided"])
+def test_strategy_flag_reaches_the_configuration(tmp_path: Path, strategy: str) -> None:
+    """`coder fix --strategy` and `coder tui --strategy` set agent.strategy; without the flag the configuration's
+    value stands."""
+    from coder import cli
+    from coder.config import load_config
+    from coder.tui import launch
+
+    fix = cli._parser().parse_args(["fix", "x", "--strategy", strategy])
+    assert load_config(tmp_path, cli._flags(fix), environ={}).agent.strategy == strategy
+    tui = cli._parser().parse_args(["tui", "--strategy", strategy])
+    flags = launch.config_flags(tui, cli._model_overrides(tui))
+    assert load_config(tmp_path, flags, environ={}).agent.strategy == strategy
+    (tmp_path / ".coder.toml").write_text(f'[agent]\nstrategy = "{strategy}"\n')
+    unset = cli._parser().parse_args(["fix", "x"])
+    assert load_config(tmp_path, cli._flags(unset), environ={}).agent.strategy == strategy
+
+
+def test_an_unknown_strategy_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from coder import cli
+
+    with pytest.raises(SystemExit) as raised:
+        cli._parser().parse_args(["fix", "x", "--strategy", "agentless"])
+    assert raised.value.code == 2 and "invalid choice: 'agentless'" in capsys.readouterr().err

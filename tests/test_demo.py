@@ -105,11 +105,18 @@ def test_readme_first_command_runs_the_demo_to_the_patch(server: FakeOpenAIServe
 def test_demo_passes_its_flags_to_fix_and_refuses_a_used_directory(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     demo.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["demo", "--max-steps", "3", "--sandbox", "local", "--base-url", "http://x/v1"])
+    args = parser.parse_args(["demo", "--max-steps", "3", "--sandbox", "local", "--base-url", "http://x/v1",
+                              "--strategy", "guided"])
     assert args.command == "demo"
     argv = demo.fix_argv(args, tmp_path, "the issue")
     assert argv[:5] == ["fix", "the issue", "--repo", str(tmp_path), "--yes"]
-    assert argv[5:] == ["--base-url", "http://x/v1", "--sandbox", "local", "--max-steps", "3"]
+    assert argv[5:] == ["--base-url", "http://x/v1", "--sandbox", "local", "--max-steps", "3", "--strategy", "guided"]
+    from coder import cli
+    from coder.config import load_config
+
+    fix = cli._parser().parse_args(argv)  # the demo's argv is one `coder fix` accepts, strategy included
+    assert load_config(tmp_path, cli._flags(fix), environ={}).agent.strategy == "guided"
+    assert "--strategy" not in demo.fix_argv(parser.parse_args(["demo"]), tmp_path, "the issue")
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "file").write_text("x")
     from coder.errors import UsageError

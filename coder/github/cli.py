@@ -50,6 +50,8 @@ def _add_actions(github: argparse.ArgumentParser) -> None:
     agent.add_argument("--test-command", help="the command that runs the tests")
     agent.add_argument("--max-steps", type=int)
     agent.add_argument("--max-seconds", type=float)
+    agent.add_argument("--strategy", choices=["auto", "tools", "guided"],
+                       help="tools, guided (for small models) or auto (default: config)")
     publish_p = actions.add_parser("publish", help="check the patch, push coder/issue-N, open or update the PR")
     _common(publish_p)
     publish_p.add_argument("--repo", type=Path, default=Path("."), help="the checked-out repository (default: .)")
@@ -101,7 +103,8 @@ def _agent_flags(args: argparse.Namespace) -> dict[str, Any]:
     return {"model.name": args.model_name, "model.base_url": args.base_url,
             "model.provider": args.provider or ("openai_compat" if args.base_url else None),
             "model.local_model": args.local_model, "sandbox.kind": args.sandbox, "tests.command": args.test_command,
-            "limits.max_steps": args.max_steps, "limits.max_wall_seconds": args.max_seconds}
+            "limits.max_steps": args.max_steps, "limits.max_wall_seconds": args.max_seconds,
+            "agent.strategy": args.strategy}
 
 
 def cmd_agent(args: argparse.Namespace, environ: Mapping[str, str], err: Callable[[str], None],

@@ -24,6 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ask before risky calls (bash, unusual files) or before every call that writes or runs")
     parser.add_argument("--test-command", help="the command that runs the tests")
     parser.add_argument("--max-steps", type=int)
+    parser.add_argument("--strategy", choices=["auto", "tools", "guided"],
+                        help="how the agent works on the first task: tools, guided (for small models) or auto")
+
+
+def config_flags(args: argparse.Namespace, model_overrides: dict[str, Any]) -> dict[str, Any]:
+    """The configuration flags the command line sets (None: not given)."""
+    return {**model_overrides, "sandbox.kind": args.sandbox, "agent.approval": args.approval,
+            "tests.command": args.test_command, "limits.max_steps": args.max_steps,
+            "agent.strategy": args.strategy}
 
 
 def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
@@ -39,8 +48,7 @@ def run_tui(args: argparse.Namespace, model_overrides: dict[str, Any]) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the TUI needs a terminal; use `coder fix` in scripts")
     repo = repo.resolve()
-    flags = {**model_overrides, "sandbox.kind": args.sandbox, "agent.approval": args.approval,
-             "tests.command": args.test_command, "limits.max_steps": args.max_steps}
+    flags = config_flags(args, model_overrides)
     console = Console(stderr=True, highlight=False, emoji=False)
     notices: list[str] = []
 

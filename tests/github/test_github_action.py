@@ -87,6 +87,21 @@ def test_every_flag_the_action_passes_is_accepted(action: dict[str, Any]) -> Non
     assert seen == {"decide", "agent", "publish"}
 
 
+def test_the_strategy_input_reaches_the_agent_configuration(action: dict[str, Any], tmp_path: Path) -> None:
+    """An empty strategy input passes no flag (the configuration decides); a set one becomes --strategy."""
+    from coder.config import load_config
+    from coder.github.cli import _agent_flags
+
+    assert action["inputs"]["strategy"]["default"] == ""
+    [agent] = [step for step in action["runs"]["steps"] if step.get("id") == "agent"]
+    assert agent["env"]["STRATEGY"] == "${{ inputs.strategy }}"
+    assert '[ -z "$STRATEGY" ] || args+=(--strategy "$STRATEGY")' in agent["run"]
+    args = _parser().parse_args(["github", "agent", "--strategy", "guided"])
+    assert load_config(tmp_path, _agent_flags(args), environ={}).agent.strategy == "guided"
+    unset = _parser().parse_args(["github", "agent"])
+    assert _agent_flags(unset)["agent.strategy"] is None
+
+
 def _steps_running(action: dict[str, Any], pattern: str) -> list[int]:
     return [i for i, step in enumerate(action["runs"]["steps"]) if re.search(pattern, step.get("run", ""))]
 

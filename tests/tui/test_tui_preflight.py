@@ -100,7 +100,7 @@ def test_coder_tui_refuses_to_start_a_model_when_the_tests_cannot_run(make_repo:
     monkeypatch.setattr(factories, "choose_sandbox", lambda config, repo, progress: (LocalSandbox(), None))
     for name in [k for k in os.environ if k.startswith("CODER_")]:
         monkeypatch.delenv(name)
-    args = argparse.Namespace(repo=repo, sandbox=None, approval=None, test_command=None, max_steps=None)
+    args = argparse.Namespace(repo=repo, sandbox=None, approval=None, test_command=None, max_steps=None, strategy=None)
     with pytest.raises(UsageError) as raised:
         launch.run_tui(args, {})
     assert str(raised.value).startswith(PREFIX) and "notinstalledpkg_zz" in str(raised.value)
