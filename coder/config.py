@@ -31,8 +31,10 @@ class LimitsConfig(Section):
 
 
 class AgentConfig(Section):
-    strategy: Literal["tools"] = Field(
-        "tools", description="How the agent works: tools = the free tool loop (the model calls tools until it submits).")
+    strategy: Literal["auto", "tools", "guided"] = Field(
+        "tools", description="How the agent works: tools = the free tool loop (the model calls tools until it "
+        "submits); guided = localize from the tests, ask for whole corrected functions, sample and validate (for "
+        "small models); auto = guided for the bundled runtime's models of 3B parameters or fewer, else tools.")
     observation_cap: int = Field(8000, ge=500, description="Characters of tool output shown to the model (head/tail kept).")
     repeat_hint_after: int = Field(2, ge=2, description="Identical failing calls (in a row, or same call and error with nothing changed between) before a hint.")
     repeat_give_up_after: int = Field(4, ge=3, description="Identical failing calls, counted like repeat_hint_after, before giving up.")
@@ -68,17 +70,29 @@ class TestsConfig(Section):
     command: str | None = Field(None, description="Test command; detected (pytest, unittest, npm, go, cargo) when unset.")
 
 
+class GuidedConfig(Section):
+    candidates: int = Field(6, ge=1, le=64, description="Candidate repairs per round (the first greedy, then sampled).")
+    rounds: int = Field(2, ge=1, le=8, description="Rounds; a round after the first shows the best partial candidate "
+                                                    "and its new failure.")
+    functions: int = Field(3, ge=1, le=8, description="Most functions shown to the model in one prompt.")
+    temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature after the first (greedy) candidate.")
+    reply_tokens: int = Field(1024, ge=64, description="Most tokens of one reply (a diagnosis and whole functions).")
+
+
 class PromptsConfig(Section):
     system: str = "system.j2"
     task: str = "task.j2"
     format_error: str = "format_error.j2"
     repeat_hint: str = "repeat_hint.j2"
     submit_check: str = "submit_check.j2"
+    repair: str = "repair.j2"
+    repair_feedback: str = "repair_feedback.j2"
 
 
 class Config(Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    guided: GuidedConfig = Field(default_factory=GuidedConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     tests: TestsConfig = Field(default_factory=TestsConfig)

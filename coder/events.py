@@ -180,6 +180,27 @@ class StepUndone:
     message: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class CandidateTried:
+    """The guided strategy checked one candidate repair against the tests.
+
+    verdict: accepted (turns failing tests to pass, breaks none), rejected (fixes none, or breaks a passing test),
+    discarded (the reply did not parse, named nothing in the file, or changed a test file), duplicate (the same code as
+    an earlier candidate: not run again)."""
+
+    type: Literal["candidate_tried"] = field(default="candidate_tried", init=False)
+    step: int
+    index: int  # 1-based, across rounds
+    total: int  # the candidate budget
+    verdict: Literal["accepted", "rejected", "discarded", "duplicate"]
+    fixed: int = 0  # failing tests it turns to pass
+    failing: int = 0  # failing tests before it
+    broken: int = 0  # passing tests it breaks
+    diff_lines: int = 0
+    functions: tuple[str, ...] = ()  # what it rewrote, as path:name
+    reason: str = ""
+
+
 Event = Union[
     RunStarted,
     PlanUpdated,
@@ -197,6 +218,7 @@ Event = Union[
     ApprovalRequested,
     ApprovalDecided,
     StepUndone,
+    CandidateTried,
 ]
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__dataclass_fields__["type"].default: cls for cls in get_args(Event)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -52,10 +52,13 @@ class ScriptedModel:
     tools_seen: list[list[str]] = field(default_factory=list)
     allowed_seen: list[list[str] | None] = field(default_factory=list)  # per call: the allowed tools (None: all)
     timeouts_seen: list[float | None] = field(default_factory=list)  # per call: the seconds the run could still wait
+    sampling_seen: list[dict[str, Any] | None] = field(default_factory=list)  # per call: the sampling overrides
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-                 allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:
+                 allowed: Collection[str] | None = None, timeout: float | None = None,
+                 sampling: Mapping[str, Any] | None = None) -> ModelReply:
         self.calls.append(list(messages))
+        self.sampling_seen.append(None if sampling is None else dict(sampling))
         self.timeouts_seen.append(timeout)
         self.tools_seen.append([t["function"]["name"] for t in tools])
         self.allowed_seen.append(None if allowed is None else sorted(allowed))
@@ -72,8 +75,9 @@ class ScriptedModel:
         return step
 
     def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-               allowed: Collection[str] | None = None, timeout: float | None = None) -> Iterator[ModelDelta]:
-        result = self.complete(messages, tools, allowed=allowed, timeout=timeout)
+               allowed: Collection[str] | None = None, timeout: float | None = None,
+               sampling: Mapping[str, Any] | None = None) -> Iterator[ModelDelta]:
+        result = self.complete(messages, tools, allowed=allowed, timeout=timeout, sampling=sampling)
         text = result.text
         for i in range(0, len(text), 16):
             yield ModelDelta(text=text[i : i + 16])

@@ -22,7 +22,8 @@ from ..trajectory import TrajectoryWriter
 from .approval import Approver
 from .state import RunState
 
-STRATEGIES: dict[str, str] = {"tools": "coder.agent.loop:ToolLoop"}
+STRATEGIES: dict[str, str] = {"tools": "coder.agent.loop:ToolLoop", "guided": "coder.agent.guided:GuidedRepair"}
+SMALL_MODEL_PARAMS_B = 3.0  # "auto" picks guided for the bundled runtime's models this size or smaller
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,24 @@ class Strategy(Protocol):
     def turn(self, state: RunState) -> Iterator[Event]: ...
 
 
+def auto_strategy(context: StrategyContext) -> str:
+    """What "auto" means for this run: guided for the bundled runtime's models of 3B parameters or fewer (the registry
+    knows their size), tools for everything else (an endpoint's model, a GGUF file the registry does not know)."""
+    if context.config.model.provider != "local":
+        return "tools"
+    from ..runtime import registry
+
+    try:
+        entry = registry.get(context.model.name)
+    except registry.UnknownModelError:
+        return "tools"
+    return "guided" if entry.params_b <= SMALL_MODEL_PARAMS_B else "tools"
+
+
 def make_strategy(name: str, context: StrategyContext) -> Strategy:
-    """The strategy configured as NAME, built on CONTEXT."""
+    """The strategy configured as NAME ("auto": see auto_strategy), built on CONTEXT."""
+    if name == "auto":
+        name = auto_strategy(context)
     try:
         module, _, attribute = STRATEGIES[name].partition(":")
     except KeyError:

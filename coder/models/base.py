@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -112,7 +112,8 @@ class Model(Protocol):
     ALLOWED (None: every tool) names the tools the model may call in this reply. TOOLS stays the whole set, so a
     server that caches the prompt's prefix (where the tools are described) keeps its cache when ALLOWED narrows.
     TIMEOUT (None: the model's own) is the most seconds the run can still wait for this reply: a model may give up
-    sooner with ModelError, and should not retry past it.
+    sooner with ModelError, and should not retry past it. SAMPLING overrides the configured sampling for this reply
+    (e.g. {"temperature": 0.0} for a greedy first candidate, {"temperature": 0.8, "seed": 3} for the next).
 
     What the agent needs to know about a model is part of the Protocol, never probed or set from outside:
     sends_tools (tool schemas go to the server natively; False once a server rejected them, or when configured off:
@@ -138,11 +139,13 @@ class Model(Protocol):
         ...
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-                 allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:
+                 allowed: Collection[str] | None = None, timeout: float | None = None,
+                 sampling: Mapping[str, Any] | None = None) -> ModelReply:
         """Return the whole reply at once."""
         ...
 
     def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-               allowed: Collection[str] | None = None, timeout: float | None = None) -> Iterator[ModelDelta]:
+               allowed: Collection[str] | None = None, timeout: float | None = None,
+               sampling: Mapping[str, Any] | None = None) -> Iterator[ModelDelta]:
         """Yield text deltas; the final delta has .reply set."""
         ...

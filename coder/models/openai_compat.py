@@ -161,14 +161,14 @@ class OpenAICompatModel:
 
     def request_params(
         self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], *, stream: bool,
-        allowed: Collection[str] | None = None,
+        allowed: Collection[str] | None = None, sampling: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The keyword arguments for chat.completions.create (exposed for tests and debugging).
 
         ALLOWED narrows the callable tools: the bundled runtime gets every tool plus OpenAI's `allowed_tools`
         tool_choice (its grammar then admits only those, and the prompt prefix it has cached stays the same); other
         servers, which may not know that tool_choice, get only the allowed tools."""
-        sampling = self.config.sampling()
+        sampling = {**self.config.sampling(), **(sampling or {})}
         # Where messages leave for the model: surrogateescape code points (bytes that are not UTF-8, kept exact by the
         # tools) become U+FFFD here, in the request only, so the model never gets invalid UTF-8 (see coder.models.scrub)
         params: dict[str, Any] = {"model": self.name, "messages": [scrub(m.to_openai()) for m in messages]}
@@ -202,8 +202,9 @@ class OpenAICompatModel:
         return self._client if bound is None else self._client.with_options(timeout=bound, max_retries=0)
 
     def _create(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], stream: bool,
-                allowed: Collection[str] | None = None, timeout: float | None = None) -> Any:
-        params = self.request_params(messages, tools, stream=stream, allowed=allowed)
+                allowed: Collection[str] | None = None, timeout: float | None = None,
+                sampling: Mapping[str, Any] | None = None) -> Any:
+        params = self.request_params(messages, tools, stream=stream, allowed=allowed, sampling=sampling)
         client = self._client_within(timeout)
         try:
             return client.chat.completions.create(**params)
@@ -211,7 +212,7 @@ class OpenAICompatModel:
             if "tools" in params and exc.status_code in (400, 422, 500, 501) and _REJECTS_TOOLS.search(str(exc.body)):
                 self._tools_rejected = True  # e.g. llama.cpp without --jinja; calls then come back as text
                 return client.chat.completions.create(**self.request_params(messages, tools, stream=stream,
-                                                                            allowed=allowed))
+                                                                            allowed=allowed, sampling=sampling))
             raise
 
     @contextmanager
@@ -289,10 +290,11 @@ class OpenAICompatModel:
         )
 
     def complete(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-                 allowed: Collection[str] | None = None, timeout: float | None = None) -> ModelReply:
+                 allowed: Collection[str] | None = None, timeout: float | None = None,
+                 sampling: Mapping[str, Any] | None = None) -> ModelReply:
         """One non-streamed chat completion."""
         with self._errors(timeout):
-            resp = self._create(messages, tools, stream=False, allowed=allowed, timeout=timeout)
+            resp = self._create(messages, tools, stream=False, allowed=allowed, timeout=timeout, sampling=sampling)
         if not hasattr(resp, "choices"):
             raise ModelError(
                 f"model endpoint {self.base_url} sent a response that is not a chat completion:"
@@ -310,7 +312,8 @@ class OpenAICompatModel:
         return self._reply(text, native, _usage(resp), choices[0].finish_reason, tools)
 
     def stream(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]], *,
-               allowed: Collection[str] | None = None, timeout: float | None = None) -> Iterator[ModelDelta]:
+               allowed: Collection[str] | None = None, timeout: float | None = None,
+               sampling: Mapping[str, Any] | None = None) -> Iterator[ModelDelta]:
         """Stream text deltas (tool-call markup held back); the last delta carries the assembled reply.
 
         TIMEOUT bounds each wait for the server (the first chunk, then each next one), not the whole stream: the
@@ -322,7 +325,7 @@ class OpenAICompatModel:
         saw_choice = False
         gate = _MarkupGate()
         with self._errors(timeout):
-            chunks = self._create(messages, tools, stream=True, allowed=allowed, timeout=timeout)
+            chunks = self._create(messages, tools, stream=True, allowed=allowed, timeout=timeout, sampling=sampling)
             if not hasattr(chunks, "__iter__") or isinstance(chunks, (str, bytes)):
                 raise ModelError(f"model endpoint {self.base_url} did not send an event stream")
             try:

@@ -596,3 +596,13 @@ def test_tool_spec_is_for_strategies_only() -> None:
     (spec,) = TOOLS
     assert spec.name == "rewrite_functions" and not spec.offered and spec.reports == "edit"
     assert spec.may_have_changed(True) and not spec.may_have_changed(False)
+
+
+def test_a_reply_whose_names_are_all_elsewhere_says_so() -> None:
+    """The guided strategy then tries the other ranked files; any other problem is final."""
+    from coder_tools.rewrite import rewrite_functions
+
+    elsewhere = rewrite_functions("def a():\n    return 1\n", "python", "def b():\n    return 2\n")
+    assert elsewhere.problem is not None and elsewhere.elsewhere
+    broken = rewrite_functions("def a():\n    return 1\n", "python", "def a(:\n    return 2\n")
+    assert broken.problem is not None and not broken.elsewhere

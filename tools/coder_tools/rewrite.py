@@ -96,10 +96,15 @@ class Rewrite:
     replaced: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     problem: str | None = None
+    elsewhere: bool = False  # the problem is that no name of the reply is in this file: another file may hold them
 
 
 class _Problem(Exception):
     """A reply that cannot be applied; becomes Rewrite.problem."""
+
+
+class _Elsewhere(_Problem):
+    """None of the reply's names is defined in this file."""
 
 
 @dataclass(eq=False)
@@ -308,7 +313,7 @@ def _rewrite(source: str, language: str, code: str) -> Rewrite:
         raise _Problem("the reply gives part of a class without any method of it to replace")
     if not replaced:
         names = ", ".join(a.unit.name for a in actions)
-        raise _Problem(f"none of the reply's definitions ({names}) is in the file; keep the names the file uses")
+        raise _Elsewhere(f"none of the reply's definitions ({names}) is in the file; keep the names the file uses")
     eol = eol_of(src)
     for a in replaced:
         _replacement(a, reply, src, eol)
@@ -332,7 +337,7 @@ def rewrite_functions(source: str, language: str, code: str) -> Rewrite:
     try:
         return _rewrite(source, language, code)
     except _Problem as exc:
-        return Rewrite(source, problem=str(exc))
+        return Rewrite(source, problem=str(exc), elsewhere=isinstance(exc, _Elsewhere))
     except Exception as exc:  # a reply this code did not foresee is a discarded candidate, never a crash
         return Rewrite(source, problem=f"the reply could not be applied (internal error: {exc!r})")
 
@@ -354,7 +359,8 @@ def rewrite(args: RewriteArgs, ws: Workspace) -> ToolResult:
     before = read_text(path, ws)
     result = rewrite_functions(before, lang, code_from_reply(args.code, lang))
     if result.problem is not None:
-        return ToolResult(ok=False, output=f"{rel} unchanged: {result.problem}", data={"path": rel})
+        return ToolResult(ok=False, output=f"{rel} unchanged: {result.problem}",
+                          data={"path": rel, "elsewhere": result.elsewhere})
     names = ", ".join([*result.replaced, *(f"{n} (new)" for n in result.added)])
     out = _commit(ws, path, before, result.text, f"Rewrote {names} in {rel}.", changed_lines(before, result.text))
     return out.model_copy(update={"data": {**out.data, "replaced": list(result.replaced), "added": list(result.added)}})

@@ -1,0 +1,113 @@
+"""Guided repair's candidates: apply one in the sandbox, let the tests judge it, put the workspace back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..sandboxes.base import SandboxSession
+from .conversation import failing_ids, passing_ids
+
+Verdict = Literal["accepted", "rejected", "discarded", "duplicate"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The functions one prompt shows: all from one file, ranked first to last."""
+
+    path: str
+    language: str
+    functions: tuple[tuple[str, str], ...]  # (qualified name, source text)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f"{self.path}:{name}" for name, _ in self.functions)
+
+
+@dataclass
+class Candidate:
+    """One reply's code and what the tests made of it."""
+
+    index: int
+    target: Target
+    code: str
+    verdict: Verdict = "discarded"
+    reason: str = ""
+    fixed: tuple[str, ...] = ()  # failing tests it turned to pass
+    broken: tuple[str, ...] = ()  # passing tests it broke
+    still_failing: tuple[str, ...] = ()
+    failure: str = ""  # the first remaining failure, for a feedback round
+    diff_lines: int = 0
+    rewrote: tuple[str, ...] = field(default_factory=tuple)
+    path: str = ""  # the file it was applied to (the target's, or another ranked file that defines its names)
+
+
+def normalized(code: str) -> str:
+    """Code with blank lines and trailing spaces dropped: two replies that differ only there are one candidate."""
+    return "\n".join(line.rstrip() for line in code.splitlines() if line.strip())
+
+
+def _first_failure(data: dict[str, object]) -> str:
+    failures = data.get("failures")
+    if isinstance(failures, list) and failures and isinstance(failures[0], dict):
+        return f"{failures[0].get('id', '')}: {failures[0].get('message', '')}"[-1500:]
+    return ""
+
+
+def _changed_lines(patch: str) -> int:
+    return sum(1 for line in patch.splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: dict[str, str],
+          other_paths: tuple[str, ...] = ()) -> Candidate:
+    """Apply CANDIDATE to the workspace at snapshot BASE, run the failing tests and then the whole suite, and put the
+    workspace back to BASE. Accepted: it turns failing tests to pass (or, when none failed, changes something) and
+    breaks no test that passed. A reply whose functions are all defined in another of OTHER_PATHS (the files of the
+    other ranked functions) is applied there: small models answer with the function the issue names."""
+    failing = sorted(failing_ids(baseline))
+    try:
+        for path in (candidate.target.path, *other_paths):
+            applied = sandbox.call("rewrite_functions", {"path": path, "code": candidate.code})
+            if applied.ok or not applied.data.get("elsewhere"):
+                break
+        if not applied.ok:
+            candidate.verdict, candidate.reason = "discarded", applied.output.strip()[:300]
+            return candidate
+        candidate.path = path
+        candidate.rewrote = tuple(f"{path}:{n}" for n in
+                                  [*applied.data.get("replaced", []), *applied.data.get("added", [])])
+        candidate.diff_lines = _changed_lines(sandbox.patch())
+        if failing:
+            first = sandbox.call("run_tests", {"tests": failing})
+            now = dict(first.data.get("tests", {}))
+            if not passing_ids(now) & set(failing):
+                candidate.verdict, candidate.reason = "rejected", "fixes none of the failing tests"
+                candidate.still_failing, candidate.failure = tuple(failing), _first_failure(first.data)
+                return candidate
+        suite = sandbox.call("run_tests", {})
+        after = dict(suite.data.get("tests", {}))
+        candidate.fixed = tuple(sorted(failing_ids(baseline) & passing_ids(after)))
+        candidate.broken = tuple(sorted(passing_ids(baseline) & failing_ids(after)))
+        candidate.still_failing = tuple(sorted(failing_ids(after)))
+        candidate.failure = _first_failure(suite.data)
+        if candidate.broken:
+            candidate.verdict, candidate.reason = "rejected", f"breaks {len(candidate.broken)} passing test(s)"
+        elif failing and not candidate.fixed:
+            candidate.verdict, candidate.reason = "rejected", "fixes none of the failing tests"
+        else:
+            candidate.verdict = "accepted"
+        return candidate
+    finally:
+        sandbox.restore(base)
+
+
+def better(a: Candidate | None, b: Candidate) -> Candidate:
+    """The better of two candidates: accepted before partial before none; more tests fixed, then the smaller diff."""
+    if a is None:
+        return b
+
+    def key(c: Candidate) -> tuple[int, int, int, int]:
+        return (c.verdict == "accepted", not c.broken, len(c.fixed), -c.diff_lines)
+
+    return b if key(b) > key(a) else a

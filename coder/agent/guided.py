@@ -1,0 +1,146 @@
+"""The "guided" strategy, for small models: localize from the tests without the model, ask for whole corrected
+functions, sample several candidates, and keep only one the tests accept (the smallest diff among them).
+
+A follow-up turn (the TUI) continues in the free tool loop, on the same sandbox and state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterator
+
+from coder_tools.rewrite import code_from_reply
+
+from ..events import CandidateTried, Event, ModelReplied
+from ..models.base import Message
+from .candidates import Candidate, Target, better, judge, normalized
+from .loop import ToolLoop
+from .repair_context import RepairContext, gather, repair_messages
+from .state import RunState, Stop, check_cancel, run_final_tests, turn_limit
+from .strategy import StrategyContext
+
+
+class GuidedRepair:
+    """See the module docstring and strategy.Strategy."""
+
+    def __init__(self, context: StrategyContext) -> None:
+        self.context = context
+        self._baseline: str | None = None
+        self._loop: ToolLoop | None = None  # follow-ups
+        self._base = ""  # the workspace before any candidate
+        self._seen: set[str] = set()  # candidates' code, normalized
+
+    def begin(self, baseline: str | None) -> None:
+        self._baseline = baseline
+
+    def follow_up(self, text: str) -> None:
+        if self._loop is None:
+            self._loop = ToolLoop(self.context)
+            self._loop.begin(self._baseline)
+        self._loop.follow_up(text)
+
+    def turn(self, state: RunState) -> Iterator[Event]:
+        if self._loop is not None:
+            yield from self._loop.turn(state)
+            return
+        ctx, settings = self.context, self.context.config.guided
+        repair = gather(ctx.sandbox, ctx.task.issue or "", state.baseline)
+        targets = repair.targets(settings.functions)
+        if not targets:
+            raise Stop("not_resolved", "guided repair found no function to change"
+                       + (f" ({repair.notes})" if repair.notes else "") + "; try --strategy tools")
+        self._base = ctx.sandbox.snapshot()
+        total = settings.candidates * settings.rounds
+        best: Candidate | None = None
+        index = 0
+        for round_number in range(settings.rounds):
+            feedback = best if round_number and best is not None and best.verdict != "accepted" else None
+            for sample in range(settings.candidates):
+                if self._out_of_budget(state, best):
+                    break
+                index += 1
+                target = targets[sample % len(targets)]
+                candidate = yield from self._candidate(state, repair, target, index, feedback, greedy=index == 1)
+                yield self._event(state, candidate, total, len(repair.failing))
+                if candidate.verdict in ("accepted", "rejected"):
+                    best = better(best, candidate)
+                if best is not None and best.verdict == "accepted" and not best.still_failing:
+                    break
+            if best is not None and best.verdict == "accepted":
+                break
+        yield from self._finish(state, repair, best, index)
+
+    def _out_of_budget(self, state: RunState, best: Candidate | None) -> bool:
+        """Stop sampling at a limit: with an accepted candidate the run still ends with it, else with the limit."""
+        check_cancel(state)
+        limit = turn_limit(state, self.context.config.limits)
+        if limit is None:
+            return False
+        if best is not None and best.verdict == "accepted":
+            return True
+        raise Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g}) with no "
+                                    "candidate the tests accept")
+
+    def _candidate(self, state: RunState, repair: RepairContext, target: Target, index: int,
+                   feedback: Candidate | None, greedy: bool) -> Generator[Event, None, Candidate]:
+        """Ask for one candidate and, unless it is malformed or already seen, let the tests judge it."""
+        ctx, settings = self.context, self.context.config.guided
+        messages = repair_messages(repair, target, ctx.config, feedback)
+        sampling: dict[str, float] = {"temperature": 0.0, "max_tokens": settings.reply_tokens} if greedy else \
+            {"temperature": settings.temperature, "seed": index, "max_tokens": settings.reply_tokens}
+        reply_text = yield from self._ask(state, messages, sampling)
+        code = code_from_reply(reply_text, target.language)
+        candidate = Candidate(index, target, code)
+        if not code.strip():
+            candidate.reason = "the reply holds no code"
+            return candidate
+        key = f"{target.path}\0{normalized(code)}"
+        if key in self._seen:
+            candidate.verdict, candidate.reason = "duplicate", "the same code as an earlier candidate"
+            return candidate
+        self._seen.add(key)
+        others = tuple(dict.fromkeys(r.path for r in repair.ranked if r.path != target.path))
+        return judge(candidate, ctx.sandbox, self._base, state.baseline, others)
+
+    def _ask(self, state: RunState, messages: list[Message],
+             sampling: dict[str, float]) -> Generator[Event, None, str]:
+        ctx = self.context
+        state.steps += 1
+        ctx.trajectory.request(state.steps, [m.to_openai() for m in messages], [], None)
+        began = time.monotonic()
+        left = ctx.config.limits.max_wall_seconds - (began - state.turn_started)
+        reply = ctx.model.complete(messages, [], timeout=left, sampling=sampling)
+        ctx.trajectory.response(state.steps, reply.raw)
+        state.usage = state.usage + reply.usage
+        yield ModelReplied(step=state.steps, text=reply.text, tool_calls=(), prompt_tokens=reply.usage.prompt_tokens,
+                           completion_tokens=reply.usage.completion_tokens, cached_tokens=reply.usage.cached_tokens,
+                           seconds=round(time.monotonic() - began, 3))
+        return reply.text
+
+    @staticmethod
+    def _event(state: RunState, c: Candidate, total: int, failing: int) -> CandidateTried:
+        return CandidateTried(step=state.steps, index=c.index, total=total, verdict=c.verdict, fixed=len(c.fixed),
+                              failing=failing, broken=len(c.broken), diff_lines=c.diff_lines,
+                              functions=c.rewrote or c.target.names, reason=c.reason)
+
+    def _finish(self, state: RunState, repair: RepairContext, best: Candidate | None, tried: int) -> Iterator[Event]:
+        """Apply the winner and let the final tests say how the run ends; or say what the best attempt did."""
+        if best is None or best.verdict != "accepted":
+            detail = (f"the best fixed {len(best.fixed)} of {len(repair.failing)} failing test(s)"
+                      + (f" and broke {len(best.broken)}" if best.broken else "")) if best else "none could be run"
+            raise Stop("not_resolved", f"no candidate the tests accept after {tried}: {detail}")
+        applied = self.context.sandbox.call("rewrite_functions", {"path": best.path, "code": best.code})
+        if not applied.ok:
+            raise Stop("error", f"the accepted candidate {best.index} could not be applied again: {applied.output}")
+        yield from run_final_tests(self.context.sandbox, state)
+        final = state.final or {}
+        failing = int(final.get("failed", 0)) + int(final.get("errors", 0)) if final.get("ran") else 0
+        what = ", ".join(best.rewrote) or best.target.path
+        state.summary = f"candidate {best.index} of {tried} rewrote {what}"
+        if not repair.failing:
+            raise Stop("resolved" if not failing else "not_resolved",
+                       f"candidate {best.index} of {tried} ({what}) breaks no test, but no test failed before the "
+                       "change, so the fix is untested")
+        tail = "all tests pass" if not failing else f"{failing} test(s) still fail"
+        raise Stop("resolved" if not failing else "not_resolved",
+                   f"candidate {best.index} of {tried} ({what}) fixed {len(best.fixed)} of {len(repair.failing)} "
+                   f"failing test(s) and broke none; {tail}")

@@ -1,0 +1,116 @@
+"""What guided repair shows the model: the ranked functions (localize), the failing tests' source and their failure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coder_tools.treesitter import language_for
+
+from ..config import Config
+from ..models.base import Message
+from ..prompts import render
+from ..sandboxes.base import SandboxSession
+from .candidates import Candidate, Target
+
+_PARAMETRIZED = re.compile(r"\[.*\]$")
+FAILURE_CHARS = 1500  # the end of a failure: the assertion, expected against actual, the last frames
+TEST_CHARS = 2500  # a failing test's source, cut when longer
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A function localize ranked, with its source."""
+
+    path: str
+    name: str
+    text: str
+    score: float
+
+
+@dataclass
+class RepairContext:
+    """Everything the prompts are built from, gathered once per turn."""
+
+    issue: str
+    failing: tuple[str, ...]
+    failure: str
+    tests: list[dict[str, str]]  # {path, language, text}
+    ranked: list[Ranked]
+    notes: str  # what localize said about how it ranked
+
+    def targets(self, most: int) -> list[Target]:
+        """The prompts' function sets, widening: the top function alone, then the top ones of its file, then the
+        same for the next file that holds a ranked function."""
+        files: list[str] = []
+        for r in self.ranked:
+            if r.path not in files:
+                files.append(r.path)
+        plans: list[Target] = []
+        for path in files:
+            in_file = [r for r in self.ranked if r.path == path]
+            language = _language(path)
+            for count in sorted({1, min(most, len(in_file))}):
+                plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file[:count])))
+        return plans
+
+
+def _language(path: str) -> str:
+    return language_for(Path(path)) or ""
+
+
+def _test_location(test_id: str) -> tuple[str, str] | None:
+    """(file, name) of a pytest-style id 'path::Class::name[param]'; None for other runners' ids."""
+    if "::" not in test_id:
+        return None
+    path, _, rest = test_id.partition("::")
+    return path, _PARAMETRIZED.sub("", rest).replace("::", ".")
+
+
+def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit: int = 8) -> RepairContext:
+    """Run the failing tests once more (for their messages), localize, and read the sources to show."""
+    failing = tuple(sorted(t for t, outcome in baseline.items() if outcome in ("failed", "error")))
+    failure = ""
+    if failing:
+        rerun = sandbox.call("run_tests", {"tests": list(failing)})
+        failures = rerun.data.get("failures") or []
+        failure = "\n\n".join(f"{f.get('id', '')}:\n{f.get('message', '')}" for f in failures[:2]
+                              if isinstance(f, dict))[-FAILURE_CHARS:]
+    located = sandbox.call("localize", {"tests": list(failing) or None, "issue": issue, "limit": limit})
+    ranked: list[Ranked] = []
+    for function in located.data.get("functions", []) if located.ok else []:
+        text = _source(sandbox, str(function.get("path", "")), str(function.get("name", "")))
+        if text:
+            ranked.append(Ranked(str(function["path"]), str(function["name"]), text, float(function.get("score", 0))))
+    tests: list[dict[str, str]] = []
+    for test_id in failing[:2]:
+        where = _test_location(test_id)
+        text = _source(sandbox, *where) if where else ""
+        if where and text:
+            tests.append({"path": where[0], "language": _language(where[0]), "text": text[:TEST_CHARS]})
+    notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
+    return RepairContext(issue, failing, failure, tests, ranked, notes)
+
+
+def _source(sandbox: SandboxSession, path: str, name: str) -> str:
+    found = sandbox.call("definition_source", {"path": path, "name": name, "limit": 1})
+    matches: list[Any] = found.data.get("matches", []) if found.ok else []
+    return str(matches[0].get("text", "")) if matches else ""
+
+
+def repair_messages(context: RepairContext, target: Target, config: Config,
+                    feedback: Candidate | None = None) -> list[Message]:
+    """The prompt for one candidate: the same system message and stable head for every candidate, then the
+    functions, then (in a feedback round) the best earlier attempt and how it still fails."""
+    functions = [{"path": target.path, "language": target.language, "text": text} for _, text in target.functions]
+    common = {"issue": context.issue, "tests": context.tests, "failure": context.failure, "functions": functions}
+    messages = [Message("system", render(config.prompts.repair, part="system", **common)),
+                Message("user", render(config.prompts.repair, part="user", **common))]
+    if feedback is not None:
+        messages.append(Message("user", render(
+            config.prompts.repair_feedback, functions=", ".join(feedback.rewrote) or target.path,
+            language=target.language, code=feedback.code, fixed=len(feedback.fixed),
+            failing=len(context.failing), failure=feedback.failure[-FAILURE_CHARS:])))
+    return messages

@@ -1,0 +1,129 @@
+"""The guided strategy driven by a scripted model replying with fenced functions, on real sandboxes: localize, rewrite
+whole functions, let the tests judge each candidate, keep the smallest accepted one (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coder.agent import Agent
+from coder.config import Config
+from coder.events import CandidateTried, ModelReplied, RunFinished, TestsRan
+from coder.sandboxes.base import Sandbox
+from coder.task import Task
+from coder.testing import ScriptedModel, reply
+
+from repo_helpers import tree_snapshot
+
+CURRENT: dict[str, Any] = {}
+
+GOOD = "The function subtracts instead of adding.\n```python\ndef add(a, b):\n    return a + b\n```\n"
+BREAKS_MUL = ("Both are wrong.\n```python\ndef add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a + b\n```\n")
+NO_CODE = "I think add is wrong, you should make it add."
+UNPARSABLE = "Fixed:\n```python\ndef add(a, b:\n    return a + b\n```\n"
+WRONG = "Maybe this.\n```python\ndef add(a, b):\n    return b - a\n```\n"
+
+
+@pytest.fixture(autouse=True)
+def _every_sandbox(sandbox: Sandbox, sandbox_kind: str) -> None:
+    """Every test here runs once on the local sandbox and once on Docker."""
+    CURRENT["sandbox"], CURRENT["kind"] = sandbox, sandbox_kind
+
+
+def run(repo: Path, tmp_path: Path, steps: list[Any], issue: str = "add() returns the wrong result",
+        **overrides: Any) -> tuple[list[Any], ScriptedModel]:
+    config = Config.model_validate({"agent": {"strategy": "guided"}, **overrides})
+    model = ScriptedModel(steps)
+    agent = Agent(model, CURRENT["sandbox"], config, trajectory_dir=tmp_path / "traj")
+    events = list(agent.run(Task(repo=repo, issue=issue)))
+    return events, model
+
+
+def of(events: list[Any], kind: type) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_a_good_candidate_is_accepted_and_becomes_the_patch(buggy_repo: Path, tmp_path: Path) -> None:
+    before = tree_snapshot(buggy_repo)
+    events, model = run(buggy_repo, tmp_path, [GOOD])
+    model.assert_consumed()
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.status == "resolved", final.message
+    assert "+    return a + b" in final.patch and "tests/" not in final.patch
+    assert final.fail_to_pass == ("tests/test_calc.py::test_add",) and final.pass_to_fail == ()
+    tried = of(events, CandidateTried)
+    assert [(c.verdict, c.fixed, c.failing, c.broken) for c in tried] == [("accepted", 1, 1, 0)]
+    assert tried[0].functions == ("calc.py:add",)
+    assert "candidate 1 of 1" in final.message and "fixed 1 of 1" in final.message
+    assert model.sampling_seen[0] is not None and model.sampling_seen[0]["temperature"] == 0.0  # greedy first
+    prompt = model.calls[0][-1].content
+    assert "def add(a, b):\n    return a - b" in prompt  # the function, whole
+    assert "def test_add" in prompt and "assert" in prompt  # the failing test and its failure
+    assert model.tools_seen[0] == []  # code in a fence, no JSON tools
+    assert [e.phase for e in of(events, TestsRan)] == ["baseline", "final"]
+    assert tree_snapshot(buggy_repo) == before  # the user's repo is untouched
+
+
+def test_malformed_and_breaking_candidates_are_not_kept(buggy_repo: Path, tmp_path: Path) -> None:
+    steps = [NO_CODE, UNPARSABLE, BREAKS_MUL, WRONG, GOOD]
+    events, model = run(buggy_repo, tmp_path, steps, guided={"candidates": 6, "rounds": 1})
+    model.assert_consumed()
+    tried = of(events, CandidateTried)
+    assert [c.verdict for c in tried] == ["discarded", "discarded", "rejected", "rejected", "accepted"]
+    assert "does not parse" in tried[0].reason  # prose without a fence is read as code, and does not parse
+    assert tried[2].broken == 1 and "breaks 1 passing test" in tried[2].reason
+    assert [s["temperature"] for s in model.sampling_seen if s] == [0.0, 0.8, 0.8, 0.8, 0.8]
+    assert len({s["seed"] for s in model.sampling_seen[1:] if s}) == 4  # each sample its own seed
+    final = events[-1]
+    assert final.status == "resolved" and "candidate 5 of 5" in final.message
+    assert "-    return a * b" not in final.patch  # the breaking candidate left nothing behind
+
+
+def test_a_duplicate_is_not_run_again(buggy_repo: Path, tmp_path: Path) -> None:
+    events, model = run(buggy_repo, tmp_path, [WRONG, WRONG.replace("b - a", "b - a  "), GOOD],
+                        guided={"candidates": 3, "rounds": 1})
+    assert [c.verdict for c in of(events, CandidateTried)] == ["rejected", "duplicate", "accepted"]
+
+
+def test_when_nothing_passes_a_feedback_round_shows_the_best_attempt(buggy_repo: Path, tmp_path: Path) -> None:
+    events, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE, GOOD], guided={"candidates": 2, "rounds": 2})
+    model.assert_consumed()
+    assert [c.verdict for c in of(events, CandidateTried)] == ["rejected", "discarded", "accepted"]
+    feedback = model.calls[2][-1].content
+    assert "An earlier attempt" in feedback and "return b - a" in feedback
+    assert events[-1].status == "resolved"
+
+
+def test_no_candidate_accepted_ends_not_resolved_with_the_best_attempt(buggy_repo: Path, tmp_path: Path) -> None:
+    events, _ = run(buggy_repo, tmp_path, [WRONG, NO_CODE], guided={"candidates": 2, "rounds": 1})
+    final = events[-1]
+    assert final.status == "not_resolved" and final.patch == ""
+    assert "no candidate the tests accept after 2" in final.message and "fixed 0 of 1" in final.message
+
+
+def test_the_step_budget_ends_the_run_as_limit_reached(buggy_repo: Path, tmp_path: Path) -> None:
+    events, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE], guided={"candidates": 4, "rounds": 1},
+                        limits={"max_steps": 2})
+    assert len(model.calls) == 2
+    assert events[-1].status == "limit_reached" and "steps limit reached" in events[-1].message
+    assert len(of(events, ModelReplied)) == 2
+
+
+def test_a_reply_with_a_function_of_another_ranked_file_is_applied_there(make_repo: Any, tmp_path: Path) -> None:
+    """Small models answer with the function the issue names, whatever file was shown: the candidate goes to the
+    ranked file that defines it."""
+    repo = make_repo({
+        "shop/prices.py": "def net(amount):\n    return amount\n\n\ndef gross(amount):\n    return amount * 1.2\n",
+        "shop/cart.py": "from shop.prices import gross\n\n\ndef total(items):\n    return sum(gross(i) for i in items[1:])\n",
+        "tests/test_cart.py": "from shop.cart import total\n\n\ndef test_total():\n    assert total([10, 10]) == 24\n",
+        "shop/__init__.py": "",
+    })
+    fixed_total = "The first item is skipped.\n```python\ndef total(items):\n    return sum(gross(i) for i in items)\n```\n"
+    events, model = run(repo, tmp_path, [fixed_total], issue="the cart total with gross() prices is too low",
+                        guided={"candidates": 3, "rounds": 1})
+    assert "(shop/prices.py)" in model.calls[0][-1].content  # the issue names gross(): its file is shown first
+    tried = of(events, CandidateTried)
+    assert tried[0].verdict == "accepted" and tried[0].functions == ("shop/cart.py:total",), tried
+    assert events[-1].status == "resolved" and "shop/cart.py" in events[-1].patch
