@@ -47,6 +47,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--model", action="append", dest="models", metavar="NAME",
                    help="model to evaluate, repeatable: a registry name or .gguf (local runtime) or the endpoint's "
                         "model name (with --base-url)")
+    p.add_argument("--strategy", action="append", dest="strategies", choices=["auto", "tools", "guided"],
+                   help="coder's strategy, repeatable: each is its own configuration (coder[guided]/MODEL, "
+                        "coder[tools]/MODEL), so `--strategy guided --strategy tools` compares them in one run "
+                        "(default: the configuration's agent.strategy, as coder/MODEL)")
     p.add_argument("--base-url", help="an OpenAI-compatible endpoint instead of the local runtime")
     p.add_argument("--provider", choices=["openai_compat", "local"])
     p.add_argument("--workers", type=_positive, default=1, help="runs in parallel (default 1)")
@@ -96,6 +100,8 @@ def build_plan(args: argparse.Namespace, console: Console) -> EvalPlan:
     harnesses = ([] if args.no_coder else ["coder"]) + [h for h in dict.fromkeys(args.compare)]
     if not harnesses:
         raise EvalUsageError("--no-coder needs at least one --compare harness")
+    if args.no_coder and args.strategies:
+        raise EvalUsageError("--strategy chooses coder's strategy; with --no-coder nothing runs coder")
     if "mini-swe-agent" in harnesses:
         from .mini_swe import available
 
@@ -114,9 +120,10 @@ def build_plan(args: argparse.Namespace, console: Console) -> EvalPlan:
     if warning:
         console.print(f"[yellow]warning: {escape(warning)}[/]")
     limits = RunLimits(args.max_steps, args.max_seconds, args.max_tokens, args.command_timeout)
+    strategies: list[str | None] = list(dict.fromkeys(args.strategies or [None]))
     return EvalPlan(tasks=tasks, out=args.out, config=config, sandbox=sandbox, models=list(models),
-                    harnesses=harnesses, limits=limits, runs=args.runs, workers=args.workers, redo=args.redo,
-                    mini_config=args.mini_config, grade_timeout=args.grade_timeout, ray=bool(args.ray),
+                    harnesses=harnesses, strategies=strategies, limits=limits, runs=args.runs, workers=args.workers,
+                    redo=args.redo, mini_config=args.mini_config, grade_timeout=args.grade_timeout, ray=bool(args.ray),
                     ray_address=None if args.ray in (None, "local") else args.ray)
 
 

@@ -24,14 +24,17 @@ class Interrupted(Exception):
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """A column of the results table: which harness, with which model."""
+    """A column of the results table: which harness, with which model, and for coder the strategy `--strategy` chose
+    (None: the configuration's agent.strategy, not named in the label)."""
 
     harness: str
     model: str
+    strategy: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.harness}/{self.model}"
+        """The label in tables and results.jsonl: harness/model, or harness[strategy]/model (coder[guided]/qwen...)."""
+        return f"{self.harness}[{self.strategy}]/{self.model}" if self.strategy else f"{self.harness}/{self.model}"
 
     @property
     def slug(self) -> str:
@@ -73,7 +76,8 @@ def execute(job: Job, harness: Harness, checkout: Path, plan: SandboxPlan, guard
                 raise Interrupted(job.key) from exc
             error = f"grading failed: {exc}"
     return RunRecord(
-        config=job.config.key, harness=job.config.harness, model=job.config.model, task=job.task.id, run=job.run,
+        config=job.config.key, harness=job.config.harness, model=job.config.model, strategy=job.config.strategy or "",
+        task=job.task.id, run=job.run,
         resolved=graded.resolved, status=attempt.status, message=attempt.message[:500], steps=attempt.steps,
         prompt_tokens=attempt.prompt_tokens, completion_tokens=attempt.completion_tokens,
         cached_tokens=attempt.cached_tokens, wall_seconds=wall, malformed_calls=attempt.malformed_calls,

@@ -56,8 +56,8 @@ def _init(address: str | None, workers: int) -> bool:
 
 def run_on_ray(plan: EvalPlan, jobs: list[Job], harnesses: Mapping[str, Harness], endpoint: Endpoint | None,
                checkouts: Mapping[str, Path], display: Display, record: Callable[[Job, RunRecord], None]) -> int:
-    """Submit JOBS (at most plan.workers in flight), each with its harness from HARNESSES (sent to Ray once) and its
-    task's checkout from CHECKOUTS, and RECORD results as they come back; returns how many."""
+    """Submit JOBS (at most plan.workers in flight), each with its harness from HARNESSES (by configuration key, sent
+    to Ray once) and its task's checkout from CHECKOUTS, and RECORD results as they come back; returns how many."""
     import ray
 
     if plan.ray_address not in (None, "local") and endpoint is not None and "127.0.0.1" in endpoint.config.base_url:
@@ -74,7 +74,7 @@ def run_on_ray(plan: EvalPlan, jobs: list[Job], harnesses: Mapping[str, Harness]
         while waiting or running:
             while waiting and len(running) < max(1, plan.workers):
                 job = waiting.pop(0)
-                running[remote.remote(job, shipped[job.config.harness], plan, archives[job.task.id])] = job
+                running[remote.remote(job, shipped[job.config.key], plan, archives[job.task.id])] = job
                 display.started(job)
             ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             for ref in ready:

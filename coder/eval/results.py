@@ -45,6 +45,7 @@ class RunRecord(_Lossless):
     config: str
     harness: str
     model: str
+    strategy: str = ""  # coder's strategy when --strategy chose it ("" : the configuration's)
     task: str
     run: int = 0
     resolved: bool = False

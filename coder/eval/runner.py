@@ -121,9 +121,9 @@ class Evaluation:
             if needs_endpoint:
                 assert model is not None, "a model is needed unless a model_factory is given"
                 endpoint = open_endpoint(model, stack, plan.workers, self.display.note)
-            configs = {j.config.harness: j.config for j in jobs}
-            harnesses = {name: make_harness(name, plan, endpoint, plan.out / "trajectories" / config.slug)
-                         for name, config in configs.items()}
+            configs = {j.config.key: j.config for j in jobs}  # one harness per configuration (coder: per strategy)
+            harnesses = {key: make_harness(config, plan, endpoint, plan.out / "trajectories" / config.slug)
+                         for key, config in configs.items()}
             if plan.ray:  # the same harnesses, shipped to the workers once
                 from .ray_backend import run_on_ray
 
@@ -148,7 +148,7 @@ class Evaluation:
                     return
                 self.display.started(job)
                 try:
-                    record = execute(job, harnesses[job.config.harness], self.checkouts[job.task.id],
+                    record = execute(job, harnesses[job.config.key], self.checkouts[job.task.id],
                                      self.plan.sandbox, self.guard, self.plan.grade_timeout,
                                      lambda step, job=job: self.display.step(job, step))  # type: ignore[misc]
                     done.put((job, record))

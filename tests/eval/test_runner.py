@@ -160,3 +160,22 @@ def test_the_runner_and_the_ray_backend_depend_one_way() -> None:
     assert "coder.eval.ray_backend" in imported_modules(runner)
     assert "coder.eval.runner" not in imported_modules(ray_backend)
     assert {"coder.eval.plan"} <= imported_modules(runner) & imported_modules(ray_backend)
+
+
+def test_two_strategies_run_the_same_task_as_two_configurations(make_plan: Callable[..., EvalPlan],
+                                                                display: RecordingDisplay) -> None:
+    """Each strategy is its own configuration: its own runs, records, trajectories, predictions and table column.
+    (tools and auto: a scripted model is not the bundled runtime's, so auto runs the tool loop too.)"""
+    plan = make_plan([task(CSV)], strategies=["tools", "auto"])
+    outcome = Evaluation(plan, display).run()
+    assert outcome.ran == 2 and not outcome.interrupted
+    assert [(r.config, r.strategy, r.resolved) for r in outcome.records] == [
+        ("coder[auto]/scripted", "auto", True), ("coder[tools]/scripted", "tools", True)]
+    assert {Path(r.trajectory or "").parent.name for r in outcome.records} == {"coder_tools_scripted",
+                                                                               "coder_auto_scripted"}
+    written = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, plan.runs)
+    summary = written["summary"].read_text()
+    assert "| coder[tools]/scripted | 1/1 | 100% |" in summary and "| coder[auto]/scripted | 1/1 | 100% |" in summary
+    assert "| task | language | difficulty | coder[tools]/scripted | coder[auto]/scripted |" in summary
+    assert {p.name for p in (plan.out / "predictions").iterdir()} == {"coder_tools_scripted.jsonl",
+                                                                      "coder_auto_scripted.jsonl"}
