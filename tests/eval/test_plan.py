@@ -28,12 +28,13 @@ def test_each_strategy_is_its_own_configuration_with_its_own_harness(make_plan: 
                                                                     tmp_path: Path) -> None:
     plan = make_plan([task(CSV)], harnesses=["coder", "gold"], strategies=["guided", "tools"])
     configs = plan.all_configs()
+    before = plan.config.agent.model_dump()
     assert [c.key for c in configs] == ["coder[guided]/scripted", "coder[tools]/scripted", "gold/reference"]
     assert len({c.slug for c in configs}) == 3 and configs[0].slug == "coder_guided_scripted"
     harnesses = [make_harness(c, plan, None, tmp_path / c.slug) for c in configs]
     assert [h.config.agent.strategy for h in harnesses[:2]] == ["guided", "tools"]  # type: ignore[attr-defined]
     assert isinstance(harnesses[2], GoldHarness)
-    assert plan.config.agent.strategy == "tools"  # the plan's own configuration is left as it was
+    assert plan.config.agent.model_dump() == before  # the plan's own configuration is left as it was
     assert all(h.config.agent.observation_cap == plan.config.agent.observation_cap  # type: ignore[attr-defined]
                for h in harnesses[:2])
 

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from coder.config import GuidedConfig
 from coder.eval import ray_backend, runner
 from coder.eval.jobs import EvalConfig
 from coder.eval.plan import EvalPlan
 from coder.eval.report import write_reports
 from coder.eval.results import ResultStore, RunRecord
 from coder.eval.runner import Evaluation
+from coder.eval.tasks import EvalTask
+from coder.models.base import ModelReply
 from coder.testing import call, reply
 from conftest import CSV, PAGINATOR, SLUGIFY, RecordingDisplay, edit_replies, scripted_factory, solution_replies, task
 
@@ -164,18 +167,36 @@ def test_the_runner_and_the_ray_backend_depend_one_way() -> None:
 
 def test_two_strategies_run_the_same_task_as_two_configurations(make_plan: Callable[..., EvalPlan],
                                                                 display: RecordingDisplay) -> None:
-    """Each strategy is its own configuration: its own runs, records, trajectories, predictions and table column.
-    (tools and auto: a scripted model is not the bundled runtime's, so auto runs the tool loop too.)"""
-    plan = make_plan([task(CSV)], strategies=["tools", "auto"])
+    """`--strategy guided --strategy tools`: each strategy is its own configuration, with its own runs, records,
+    trajectories, predictions and table column, and the guided one counts its candidates."""
+    guided_reply = ("The division rounds down, dropping the partial last page.\n```python\n@property\n"
+                    "def num_pages(self) -> int:\n    \"\"\"Number of pages; an empty list still has one (empty) page."
+                    "\"\"\"\n    if self.count == 0:\n        return 1\n    return -(-self.count // self.per_page)\n```\n")
+    attempts: list[int] = []
+
+    def script(t: EvalTask, run: int) -> list[ModelReply]:  # one worker: the guided configuration runs first
+        attempts.append(run)
+        return [reply(guided_reply)] if len(attempts) == 1 else solution_replies(Path(t.task_dir or ""))
+
+    factory = scripted_factory({PAGINATOR: script})
+    plan = make_plan([task(PAGINATOR)], strategies=["guided", "tools"], model_factory=factory)
+    plan.config = plan.config.model_copy(update={"guided": GuidedConfig(candidates=1, rounds=1)})  # one reply
     outcome = Evaluation(plan, display).run()
     assert outcome.ran == 2 and not outcome.interrupted
-    assert [(r.config, r.strategy, r.resolved) for r in outcome.records] == [
-        ("coder[auto]/scripted", "auto", True), ("coder[tools]/scripted", "tools", True)]
-    assert {Path(r.trajectory or "").parent.name for r in outcome.records} == {"coder_tools_scripted",
-                                                                               "coder_auto_scripted"}
+    by_config = {r.config: r for r in outcome.records}
+    assert set(by_config) == {"coder[guided]/scripted", "coder[tools]/scripted"}
+    guided, tools = by_config["coder[guided]/scripted"], by_config["coder[tools]/scripted"]
+    assert guided.resolved and guided.strategy == "guided" and guided.candidates == 1, guided
+    assert tools.resolved and tools.strategy == "tools" and tools.candidates == 0 and tools.steps > 1, tools
+    for model in factory.made:  # type: ignore[attr-defined]
+        model.assert_consumed()
+    assert factory.made[0].tools_seen == [[]]  # type: ignore[attr-defined]  # guided: code in a fence, no tools
+    assert {Path(r.trajectory or "").parent.name for r in outcome.records} == {"coder_guided_scripted",
+                                                                               "coder_tools_scripted"}
     written = write_reports(plan.out, plan.tasks, plan.all_configs(), outcome.records, plan.runs)
     summary = written["summary"].read_text()
-    assert "| coder[tools]/scripted | 1/1 | 100% |" in summary and "| coder[auto]/scripted | 1/1 | 100% |" in summary
-    assert "| task | language | difficulty | coder[tools]/scripted | coder[auto]/scripted |" in summary
-    assert {p.name for p in (plan.out / "predictions").iterdir()} == {"coder_tools_scripted.jsonl",
-                                                                      "coder_auto_scripted.jsonl"}
+    assert "| coder[guided]/scripted | 1/1 | 100% |" in summary and "| 0 | 0 | 1 |" in summary  # 1 candidate
+    assert "| coder[tools]/scripted | 1/1 | 100% |" in summary
+    assert "| task | language | difficulty | coder[guided]/scripted | coder[tools]/scripted |" in summary
+    assert {p.name for p in (plan.out / "predictions").iterdir()} == {"coder_guided_scripted.jsonl",
+                                                                      "coder_tools_scripted.jsonl"}
