@@ -36,8 +36,22 @@ SYSTEM_BASE = {"tools": FAKE_TOOLS, "project_instructions": "", "project_instruc
 TASK_BASE = {"issue": "add() subtracts instead of adding.\n\nSteps: add(2, 3) returns -1.",
              "files": ["calc.py", "tests/test_calc.py"], "files_truncated": False, "baseline": ""}
 
+REPAIR_BASE: dict[str, Any] = {
+    "issue": "add() subtracts instead of adding.",
+    "tests": [{"path": "tests/test_calc.py", "language": "python", "text": "def test_add():\n    assert add(2, 3) == 5"}],
+    "failure": "tests/test_calc.py::test_add:\nassert -1 == 5",
+    "functions": [{"path": "calc.py", "language": "python", "text": "def add(a, b):\n    return a - b"}],
+}
+
 # snapshot name -> (template, context)
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "repair_system": ("repair.j2", {**REPAIR_BASE, "part": "system"}),
+    "repair_user": ("repair.j2", {**REPAIR_BASE, "part": "user"}),
+    "repair_user_no_issue_no_test": ("repair.j2", {**REPAIR_BASE, "part": "user", "issue": "", "tests": [],
+                                                   "failure": ""}),
+    "repair_feedback": ("repair_feedback.j2", {"functions": "calc.py:add", "language": "python",
+                                               "code": "def add(a, b):\n    return b - a", "fixed": 0, "failing": 1,
+                                               "failure": "assert 1 == 5"}),
     "system_native": ("system.j2", {**SYSTEM_BASE, "tool_format": "native"}),
     "system_text": ("system.j2", {**SYSTEM_BASE, "tool_format": "text"}),
     "system_native_agents_md": ("system.j2", {**SYSTEM_BASE, "tool_format": "native",

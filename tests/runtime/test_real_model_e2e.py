@@ -28,7 +28,8 @@ def test_coder_fix_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> N
     (tmp_path / "issue.md").write_text(spec.issue)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")},
            "CODER_MODEL__PATH": str(real_gguf), "CODER_MODEL__CONTEXT": "16384",
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local"}
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local",
+           "CODER_AGENT__STRATEGY": "tools"}  # the tool loop here; the guided strategy has its own test below
     proc = subprocess.run(
         [sys.executable, "-m", "coder.cli", "fix", "--issue-file", str(tmp_path / "issue.md"), "--json",
          "--max-steps", "8", "--max-seconds", "480"],
@@ -52,3 +53,34 @@ def test_coder_fix_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> N
     assert any(r["kind"] == "response" and "<tool_call>" in r["raw"] for r in records)
     print(f"real 0.5B: status={final['status']} steps={final['steps']} elapsed={final['elapsed']:.0f}s "
           f"prompt={final['prompt_tokens']} cached={final['cached_tokens']} fail_to_pass={final['fail_to_pass']}")
+
+
+def test_the_guided_strategy_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> None:
+    """The guided strategy end to end on a tasks/ task: localized, candidates sampled and judged by the tests, the run
+    ended by itself within its limits. Whether a candidate fixed the task is the benchmark's business."""
+    spec = load_task(TASK)
+    repo = checkout(TASK, tmp_path / "repo")
+    (tmp_path / "issue.md").write_text(spec.issue)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")},
+           "CODER_MODEL__PATH": str(real_gguf), "CODER_MODEL__CONTEXT": "8192",
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local",
+           "CODER_AGENT__STRATEGY": "guided", "CODER_GUIDED__CANDIDATES": "3", "CODER_GUIDED__ROUNDS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "coder.cli", "fix", "--issue-file", str(tmp_path / "issue.md"), "--json",
+         "--max-steps", "3", "--max-seconds", "400"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=660, stdin=subprocess.DEVNULL)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    final = events[-1]
+    assert final["type"] == "run_finished" and final["status"] in ("resolved", "not_resolved", "limit_reached")
+    assert 1 <= final["steps"] <= 3
+    tried = [e for e in events if e["type"] == "candidate_tried"]
+    assert tried and all(e["verdict"] in ("accepted", "rejected", "discarded", "duplicate") for e in tried)
+    assert [e["type"] for e in events if e["type"] == "tests_ran"][:1] == ["tests_ran"]
+    replies = [e for e in events if e["type"] == "model_replied"]
+    assert len(replies) == final["steps"] and all(r["tool_calls"] == [] for r in replies)  # code in fences, no tools
+    if final["status"] == "resolved":
+        assert final["fail_to_pass"] and not final["pass_to_fail"] and not final["test_files"]
+    hit = final["cached_tokens"] / final["prompt_tokens"] if final["prompt_tokens"] else 0.0
+    print(f"real 0.5B guided: status={final['status']} candidates={len(tried)} "
+          f"verdicts={[e['verdict'] for e in tried]} elapsed={final['elapsed']:.0f}s prefix cache hit={hit:.0%}")
