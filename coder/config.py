@@ -32,7 +32,7 @@ class LimitsConfig(Section):
 
 class AgentConfig(Section):
     strategy: Literal["auto", "tools", "guided"] = Field(
-        "tools", description="How the agent works: tools = the free tool loop (the model calls tools until it "
+        "auto", description="How the agent works: tools = the free tool loop (the model calls tools until it "
         "submits); guided = localize from the tests, ask for whole corrected functions, sample and validate (for "
         "small models); auto = guided for the bundled runtime's models of 3B parameters or fewer, else tools.")
     observation_cap: int = Field(8000, ge=500, description="Characters of tool output shown to the model (head/tail kept).")

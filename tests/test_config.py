@@ -285,9 +285,12 @@ def test_every_setting_is_classified() -> None:
         "limits.max_steps", "limits.max_tokens", "limits.max_wall_seconds",
         "agent.observation_cap", "agent.repeat_hint_after", "agent.repeat_give_up_after", "agent.stream",
         "agent.baseline_tests", "agent.tool_format", "agent.snapshots", "agent.strategy",
+        # the guided strategy's budget and sampling: candidates run in the sandbox like any tool call
+        "guided.candidates", "guided.rounds", "guided.functions", "guided.temperature", "guided.reply_tokens",
         "tests.command",  # runs inside the sandbox, like any test
         # templates are read from prompts/ only (jinja refuses paths that leave it)
         "prompts.system", "prompts.task", "prompts.format_error", "prompts.repeat_hint", "prompts.submit_check",
+        "prompts.repair", "prompts.repair_feedback",
     }
 
     def leaves(model: type, prefix: str = "") -> set[str]:

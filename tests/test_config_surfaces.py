@@ -127,7 +127,8 @@ def test_tui_shows_the_warning(buggy_repo: Path, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(factories, "choose_sandbox", choose)
     monkeypatch.setattr(app.CoderApp, "run", lambda self: shown.append(list(self.deps.notices)))
-    args = argparse.Namespace(repo=buggy_repo, sandbox=None, approval=None, test_command=None, max_steps=None)
+    args = argparse.Namespace(repo=buggy_repo, sandbox=None, approval=None, test_command=None, max_steps=None,
+                              strategy=None)
     assert launch.run_tui(args, {}) == 0
     assert kinds == ["auto"]
     assert len(shown) == 1 and any("sandbox.kind" in n and ".coder.toml" in n for n in shown[0]), shown

@@ -13,8 +13,7 @@ from coder.config import Config
 from coder.events import CandidateTried, ModelReplied, RunFinished, TestsRan
 from coder.sandboxes.base import Sandbox
 from coder.task import Task
-from coder.testing import ScriptedModel, reply
-
+from coder.testing import ScriptedModel
 from repo_helpers import tree_snapshot
 
 CURRENT: dict[str, Any] = {}
