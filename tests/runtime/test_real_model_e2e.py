@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,20 +23,24 @@ TASK = Path(__file__).resolve().parents[2] / "tasks" / "paginator-drops-partial-
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(720)]
 
 
-def test_coder_fix_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> None:
+def fix_on_the_task(gguf: Path, tmp_path: Path, settings: dict[str, str], *flags: str) -> list[dict[str, Any]]:
+    """`coder fix --json` on a fresh checkout of TASK with the real GGUF and SETTINGS (CODER_* variables): the events."""
     spec = load_task(TASK)
     repo = checkout(TASK, tmp_path / "repo")
     (tmp_path / "issue.md").write_text(spec.issue)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")},
-           "CODER_MODEL__PATH": str(real_gguf), "CODER_MODEL__CONTEXT": "16384",
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local",
-           "CODER_AGENT__STRATEGY": "tools"}  # the tool loop here; the guided strategy has its own test below
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")}, "CODER_MODEL__PATH": str(gguf),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local", **settings}
     proc = subprocess.run(
-        [sys.executable, "-m", "coder.cli", "fix", "--issue-file", str(tmp_path / "issue.md"), "--json",
-         "--max-steps", "8", "--max-seconds", "480"],
+        [sys.executable, "-m", "coder.cli", "fix", "--issue-file", str(tmp_path / "issue.md"), "--json", *flags],
         cwd=repo, env=env, capture_output=True, text=True, timeout=660, stdin=subprocess.DEVNULL)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_coder_fix_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> None:
+    # the tool loop here (auto would pick guided for the 0.5B); the guided strategy has its own test below
+    events = fix_on_the_task(real_gguf, tmp_path, {"CODER_MODEL__CONTEXT": "16384", "CODER_AGENT__STRATEGY": "tools"},
+                             "--max-steps", "8", "--max-seconds", "480")
     kinds = [e["type"] for e in events]
     final = events[-1]
     assert final["type"] == "run_finished" and final["status"] in ("resolved", "not_resolved", "limit_reached", "stuck")
@@ -58,19 +63,9 @@ def test_coder_fix_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> N
 def test_the_guided_strategy_with_the_real_05b_model(real_gguf: Path, tmp_path: Path) -> None:
     """The guided strategy end to end on a tasks/ task: localized, candidates sampled and judged by the tests, the run
     ended by itself within its limits. Whether a candidate fixed the task is the benchmark's business."""
-    spec = load_task(TASK)
-    repo = checkout(TASK, tmp_path / "repo")
-    (tmp_path / "issue.md").write_text(spec.issue)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CODER_")},
-           "CODER_MODEL__PATH": str(real_gguf), "CODER_MODEL__CONTEXT": "8192",
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "CODER_SANDBOX__KIND": "local",
-           "CODER_AGENT__STRATEGY": "guided", "CODER_GUIDED__CANDIDATES": "3", "CODER_GUIDED__ROUNDS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "coder.cli", "fix", "--issue-file", str(tmp_path / "issue.md"), "--json",
-         "--max-steps", "3", "--max-seconds", "400"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=660, stdin=subprocess.DEVNULL)
-    assert proc.returncode in (0, 1), proc.stderr[-3000:]
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    settings = {"CODER_MODEL__CONTEXT": "8192", "CODER_AGENT__STRATEGY": "guided", "CODER_GUIDED__CANDIDATES": "3",
+                "CODER_GUIDED__ROUNDS": "1"}
+    events = fix_on_the_task(real_gguf, tmp_path, settings, "--max-steps", "3", "--max-seconds", "400")
     final = events[-1]
     assert final["type"] == "run_finished" and final["status"] in ("resolved", "not_resolved", "limit_reached")
     assert 1 <= final["steps"] <= 3
