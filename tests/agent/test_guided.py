@@ -13,7 +13,7 @@ from coder.config import Config
 from coder.events import CandidateTried, ModelReplied, RunFinished, TestsRan
 from coder.sandboxes.base import Sandbox
 from coder.task import Task
-from coder.testing import ScriptedModel
+from coder.testing import ScriptedModel, call, reply
 from repo_helpers import tree_snapshot
 
 CURRENT: dict[str, Any] = {}
@@ -126,3 +126,20 @@ def test_a_reply_with_a_function_of_another_ranked_file_is_applied_there(make_re
     tried = of(events, CandidateTried)
     assert tried[0].verdict == "accepted" and tried[0].functions == ("shop/cart.py:total",), tried
     assert events[-1].status == "resolved" and "shop/cart.py" in events[-1].patch
+
+
+def test_a_follow_up_after_a_guided_turn_continues_in_the_tool_loop(buggy_repo: Path, tmp_path: Path) -> None:
+
+
+    model = ScriptedModel([GOOD, reply("", call("bash", command="echo '# checked' >> calc.py")),
+                           reply("", call("submit", summary="noted"))])
+    config = Config.model_validate({"agent": {"strategy": "guided"}})
+    agent = Agent(model, CURRENT["sandbox"], config, trajectory_dir=tmp_path / "traj")
+    with agent.session(Task(repo=buggy_repo, issue="add() returns the wrong result")) as session:
+        first = list(session.start())
+        assert first[-1].status == "resolved" and of(first, CandidateTried)
+        second = list(session.follow_up("also mark the file as checked"))
+    model.assert_consumed()
+    assert model.tools_seen[0] == [] and "bash" in model.tools_seen[1]  # guided first, then the tool loop
+    final = second[-1]
+    assert final.status == "resolved" and "+# checked" in final.patch and "+    return a + b" in final.patch
