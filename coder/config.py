@@ -87,6 +87,7 @@ class PromptsConfig(Section):
     submit_check: str = "submit_check.j2"
     repair: str = "repair.j2"
     repair_feedback: str = "repair_feedback.j2"
+    repair_code: str = "repair_code.j2"
 
 
 class Config(Section):

@@ -290,7 +290,7 @@ def test_every_setting_is_classified() -> None:
         "tests.command",  # runs inside the sandbox, like any test
         # templates are read from prompts/ only (jinja refuses paths that leave it)
         "prompts.system", "prompts.task", "prompts.format_error", "prompts.repeat_hint", "prompts.submit_check",
-        "prompts.repair", "prompts.repair_feedback",
+        "prompts.repair", "prompts.repair_feedback", "prompts.repair_code",
     }
 
     def leaves(model: type, prefix: str = "") -> set[str]:

@@ -49,6 +49,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "repair_user": ("repair.j2", {**REPAIR_BASE, "part": "user"}),
     "repair_user_no_issue_no_test": ("repair.j2", {**REPAIR_BASE, "part": "user", "issue": "", "tests": [],
                                                    "failure": ""}),
+    "repair_code": ("repair_code.j2", {"language": "python"}),
     "repair_feedback": ("repair_feedback.j2", {"functions": "calc.py:add", "language": "python",
                                                "code": "def add(a, b):\n    return b - a", "fixed": 0, "failing": 1,
                                                "failure": "assert 1 == 5"}),

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterator
 
-from coder_tools.rewrite import code_from_reply
+from coder_tools.rewrite import code_from_reply, fenced_code
 
 from ..events import CandidateTried, Event, ModelReplied
 from ..models.base import Message
+from ..prompts import render
 from .candidates import Candidate, Target, better, judge, normalized
 from .loop import ToolLoop
 from .repair_context import RepairContext, gather, repair_messages
@@ -55,7 +56,7 @@ class GuidedRepair:
         for round_number in range(settings.rounds):
             feedback = best if round_number and best is not None and best.verdict != "accepted" else None
             for sample in range(settings.candidates):
-                if self._out_of_budget(state, best):
+                if (yield from self._out_of_budget(state, best)):
                     break
                 index += 1
                 target = targets[sample % len(targets)]
@@ -69,12 +70,13 @@ class GuidedRepair:
                 break
         yield from self._finish(state, repair, best, index)
 
-    def _out_of_budget(self, state: RunState, best: Candidate | None) -> bool:
+    def _out_of_budget(self, state: RunState, best: Candidate | None) -> Generator[Event, None, bool]:
         """Stop sampling at a limit: with an accepted candidate the run still ends with it, else with the limit."""
         check_cancel(state)
         limit = turn_limit(state, self.context.config.limits)
         if limit is None:
             return False
+        yield limit
         if best is not None and best.verdict == "accepted":
             return True
         raise Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g}) with no "
@@ -88,10 +90,15 @@ class GuidedRepair:
         sampling: dict[str, float] = {"temperature": 0.0, "max_tokens": settings.reply_tokens} if greedy else \
             {"temperature": settings.temperature, "seed": index, "max_tokens": settings.reply_tokens}
         reply_text = yield from self._ask(state, messages, sampling)
-        code = code_from_reply(reply_text, target.language)
+        if not fenced_code(reply_text) and turn_limit(state, ctx.config.limits) is None:
+            # Small models often stop after the diagnosis: ask once more, for the code, in the same conversation.
+            more = render(ctx.config.prompts.repair_code, language=target.language)
+            messages = [*messages, Message("assistant", reply_text), Message("user", more)]
+            reply_text = yield from self._ask(state, messages, sampling)
+        code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""
         candidate = Candidate(index, target, code)
         if not code.strip():
-            candidate.reason = "the reply holds no code"
+            candidate.reason = "the reply holds no code block"
             return candidate
         key = f"{target.path}\0{normalized(code)}"
         if key in self._seen:

@@ -10,7 +10,7 @@ import pytest
 
 from coder.agent import Agent
 from coder.config import Config
-from coder.events import CandidateTried, ModelReplied, RunFinished, TestsRan
+from coder.events import CandidateTried, LimitReached, ModelReplied, RunFinished, TestsRan
 from coder.sandboxes.base import Sandbox
 from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
@@ -66,18 +66,29 @@ def test_a_good_candidate_is_accepted_and_becomes_the_patch(buggy_repo: Path, tm
 
 
 def test_malformed_and_breaking_candidates_are_not_kept(buggy_repo: Path, tmp_path: Path) -> None:
-    steps = [NO_CODE, UNPARSABLE, BREAKS_MUL, WRONG, GOOD]
+    steps = [NO_CODE, NO_CODE, UNPARSABLE, BREAKS_MUL, WRONG, GOOD]  # a reply without code is asked for it once
     events, model = run(buggy_repo, tmp_path, steps, guided={"candidates": 6, "rounds": 1})
     model.assert_consumed()
     tried = of(events, CandidateTried)
     assert [c.verdict for c in tried] == ["discarded", "discarded", "rejected", "rejected", "accepted"]
-    assert "does not parse" in tried[0].reason  # prose without a fence is read as code, and does not parse
+    assert tried[0].reason == "the reply holds no code block"
+    assert "does not parse" in tried[1].reason
     assert tried[2].broken == 1 and "breaks 1 passing test" in tried[2].reason
-    assert [s["temperature"] for s in model.sampling_seen if s] == [0.0, 0.8, 0.8, 0.8, 0.8]
-    assert len({s["seed"] for s in model.sampling_seen[1:] if s}) == 4  # each sample its own seed
+    assert [s["temperature"] for s in model.sampling_seen if s] == [0.0, 0.0, 0.8, 0.8, 0.8, 0.8]
+    assert len({s["seed"] for s in model.sampling_seen[2:] if s}) == 4  # each sample its own seed
     final = events[-1]
     assert final.status == "resolved" and "candidate 5 of 5" in final.message
     assert "-    return a * b" not in final.patch  # the breaking candidate left nothing behind
+
+
+def test_a_reply_with_only_a_diagnosis_is_asked_for_the_code(buggy_repo: Path, tmp_path: Path) -> None:
+    events, model = run(buggy_repo, tmp_path, [NO_CODE, GOOD], guided={"candidates": 1, "rounds": 1})
+    model.assert_consumed()
+    assert [c.verdict for c in of(events, CandidateTried)] == ["accepted"]
+    asked = model.calls[1]
+    assert asked[-2].role == "assistant" and asked[-2].content == NO_CODE
+    assert "fenced ```python code block" in asked[-1].content
+    assert events[-1].status == "resolved" and events[-1].steps == 2
 
 
 def test_a_duplicate_is_not_run_again(buggy_repo: Path, tmp_path: Path) -> None:
@@ -87,27 +98,28 @@ def test_a_duplicate_is_not_run_again(buggy_repo: Path, tmp_path: Path) -> None:
 
 
 def test_when_nothing_passes_a_feedback_round_shows_the_best_attempt(buggy_repo: Path, tmp_path: Path) -> None:
-    events, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE, GOOD], guided={"candidates": 2, "rounds": 2})
+    events, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE, NO_CODE, GOOD], guided={"candidates": 2, "rounds": 2})
     model.assert_consumed()
     assert [c.verdict for c in of(events, CandidateTried)] == ["rejected", "discarded", "accepted"]
-    feedback = model.calls[2][-1].content
+    feedback = model.calls[3][-1].content
     assert "An earlier attempt" in feedback and "return b - a" in feedback
     assert events[-1].status == "resolved"
 
 
 def test_no_candidate_accepted_ends_not_resolved_with_the_best_attempt(buggy_repo: Path, tmp_path: Path) -> None:
-    events, _ = run(buggy_repo, tmp_path, [WRONG, NO_CODE], guided={"candidates": 2, "rounds": 1})
+    events, _ = run(buggy_repo, tmp_path, [WRONG, NO_CODE, NO_CODE], guided={"candidates": 2, "rounds": 1})
     final = events[-1]
     assert final.status == "not_resolved" and final.patch == ""
     assert "no candidate the tests accept after 2" in final.message and "fixed 0 of 1" in final.message
 
 
 def test_the_step_budget_ends_the_run_as_limit_reached(buggy_repo: Path, tmp_path: Path) -> None:
-    events, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE], guided={"candidates": 4, "rounds": 1},
-                        limits={"max_steps": 2})
+    events, model = run(buggy_repo, tmp_path, [WRONG, WRONG.replace("b - a", "a * b")],
+                        guided={"candidates": 4, "rounds": 1}, limits={"max_steps": 2})
     assert len(model.calls) == 2
     assert events[-1].status == "limit_reached" and "steps limit reached" in events[-1].message
     assert len(of(events, ModelReplied)) == 2
+    assert [(e.limit, e.value, e.maximum) for e in of(events, LimitReached)] == [("steps", 2, 2)]
 
 
 def test_a_reply_with_a_function_of_another_ranked_file_is_applied_there(make_repo: Any, tmp_path: Path) -> None:
