@@ -11,13 +11,17 @@ from collections.abc import Generator, Iterator
 from coder_tools.rewrite import code_from_reply, fenced_code
 
 from ..events import CandidateTried, Event, ModelReplied
-from ..models.base import Message
+from ..models.base import Message, ModelError
 from ..prompts import render
 from .candidates import Candidate, Target, better, judge, normalized
 from .loop import ToolLoop
 from .repair_context import RepairContext, gather, repair_messages
-from .state import RunState, Stop, check_cancel, run_final_tests, turn_limit
+from .state import RunState, Stop, check_cancel, run_final_tests, turn_limit, wall_time_limit
 from .strategy import StrategyContext
+
+
+class _OutOfTime(Exception):
+    """The model's reply did not come before the turn's wall-time limit."""
 
 
 class GuidedRepair:
@@ -60,7 +64,11 @@ class GuidedRepair:
                     break
                 index += 1
                 target = targets[sample % len(targets)]
-                candidate = yield from self._candidate(state, repair, target, index, feedback, greedy=index == 1)
+                try:
+                    candidate = yield from self._candidate(state, repair, target, index, feedback, greedy=index == 1)
+                except _OutOfTime:  # waiting for the model ran into the wall-time limit
+                    yield from self._out_of_budget(state, best)
+                    break
                 yield self._event(state, candidate, total, len(repair.failing))
                 if candidate.verdict in ("accepted", "rejected"):
                     best = better(best, candidate)
@@ -115,7 +123,13 @@ class GuidedRepair:
         ctx.trajectory.request(state.steps, [m.to_openai() for m in messages], [], None)
         began = time.monotonic()
         left = ctx.config.limits.max_wall_seconds - (began - state.turn_started)
-        reply = ctx.model.complete(messages, [], timeout=left, sampling=sampling)
+        try:
+            reply = ctx.model.complete(messages, [], timeout=left, sampling=sampling)
+        except ModelError:
+            if wall_time_limit(state, ctx.config.limits) is None:
+                raise
+            raise _OutOfTime from None  # the wall-time limit, not a model failure
+        check_cancel(state)
         ctx.trajectory.response(state.steps, reply.raw)
         state.usage = state.usage + reply.usage
         yield ModelReplied(step=state.steps, text=reply.text, tool_calls=(), prompt_tokens=reply.usage.prompt_tokens,

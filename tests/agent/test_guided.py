@@ -155,3 +155,21 @@ def test_a_follow_up_after_a_guided_turn_continues_in_the_tool_loop(buggy_repo: 
     assert model.tools_seen[0] == [] and "bash" in model.tools_seen[1]  # guided first, then the tool loop
     final = second[-1]
     assert final.status == "resolved" and "+# checked" in final.patch and "+    return a + b" in final.patch
+
+
+def test_a_model_that_answers_after_the_wall_time_limit_ends_the_run_as_limit_reached(buggy_repo: Path,
+                                                                                      tmp_path: Path) -> None:
+    """Not as a model error: the eval would count that as an infrastructure failure and run it again."""
+    import time
+
+    from coder.models.base import ModelError
+
+    def too_late(messages: Any) -> Any:
+        time.sleep(6)
+        raise ModelError("model endpoint did not answer within the time the run had left (timeout)")
+
+    events, model = run(buggy_repo, tmp_path, [too_late], guided={"candidates": 4, "rounds": 1},
+                        limits={"max_wall_seconds": 5})
+    assert len(model.calls) == 1 and not of(events, ModelReplied)  # the run was waiting for the model
+    assert events[-1].status == "limit_reached", events[-1].message
+    assert [e.limit for e in of(events, LimitReached)] == ["wall_time"]
