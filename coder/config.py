@@ -77,6 +77,8 @@ class GuidedConfig(Section):
     functions: int = Field(3, ge=1, le=8, description="Most functions shown to the model in one prompt.")
     temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature after the first (greedy) candidate.")
     reply_tokens: int = Field(1024, ge=64, description="Most tokens of one reply (a diagnosis and whole functions).")
+    repro_tries: int = Field(2, ge=0, le=8, description="With no failing test and a repro in the issue: attempts at "
+                                                        "a test that reproduces it (0: never ask).")
 
 
 class PromptsConfig(Section):
@@ -88,6 +90,8 @@ class PromptsConfig(Section):
     repair: str = "repair.j2"
     repair_feedback: str = "repair_feedback.j2"
     repair_code: str = "repair_code.j2"
+    repro_test: str = "repro_test.j2"
+    choose: str = "choose.j2"
 
 
 class Config(Section):

@@ -6,16 +6,19 @@ A follow-up turn (the TUI) continues in the free tool loop, on the same sandbox 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any
 
 from coder_tools.rewrite import code_from_reply, fenced_code
 
 from ..events import CandidateTried, Event, ModelReplied
-from ..models.base import Message, ModelError
+from ..models.base import Message, ModelError, ModelReply
 from ..prompts import render
 from .candidates import Candidate, Target, better, judge, normalized
+from .choose import choose_first
 from .loop import ToolLoop
 from .repair_context import RepairContext, gather, repair_messages
+from .repro import ReproTest, gives_repro, reproduce
 from .state import RunState, Stop, check_cancel, run_final_tests, turn_limit, wall_time_limit
 from .strategy import StrategyContext
 
@@ -33,6 +36,8 @@ class GuidedRepair:
         self._loop: ToolLoop | None = None  # follow-ups
         self._base = ""  # the workspace before any candidate
         self._seen: set[str] = set()  # candidates' code, normalized
+        self._repro: ReproTest | None = None  # the test the model wrote to reproduce the issue, when kept
+        self._notes: list[str] = []  # how the run chose what to show, for the final message
 
     def begin(self, baseline: str | None) -> None:
         self._baseline = baseline
@@ -48,11 +53,12 @@ class GuidedRepair:
             yield from self._loop.turn(state)
             return
         ctx, settings = self.context, self.context.config.guided
-        repair = gather(ctx.sandbox, ctx.task.issue or "", state.baseline)
+        repair = yield from self._context(state)
         targets = repair.targets(settings.functions)
         if not targets:
+            self._drop_repro()
             raise Stop("not_resolved", "guided repair found no function to change"
-                       + (f" ({repair.notes})" if repair.notes else "") + "; try --strategy tools")
+                       + (f" ({repair.notes})" if repair.notes else "") + f"{self._said()}; try --strategy tools")
         self._base = ctx.sandbox.snapshot()
         total = settings.candidates * settings.rounds
         best: Candidate | None = None
@@ -78,6 +84,42 @@ class GuidedRepair:
                 break
         yield from self._finish(state, repair, best, index)
 
+    def _context(self, state: RunState) -> Generator[Event, None, RepairContext]:
+        """What to show: localized from the failing tests; with none, from a test the model wrote to reproduce the
+        issue (when the issue shows how) or else from the function the model chooses among those the issue names."""
+        ctx, settings = self.context, self.context.config.guided
+        issue = ctx.task.issue or ""
+        repair = gather(ctx.sandbox, issue, state.baseline)
+        if not repair.failing and issue and settings.repro_tries and gives_repro(issue):
+            yield from self._out_of_budget(state, None)
+            made = yield from reproduce(ctx.sandbox, ctx.config, issue, state.baseline, repair.ranked,
+                                        self._ask_text(state), settings.repro_tries)
+            if isinstance(made, ReproTest):
+                self._repro = made
+                state.baseline = {**state.baseline, **made.outcomes}
+                self._notes.append(f"{made.path}, a test the model wrote, reproduces the issue")
+                return gather(ctx.sandbox, issue, state.baseline)
+            self._notes.append(f"no test written reproduces the issue ({made})")
+        if not repair.failing and len(repair.ranked) > 1:
+            yield from self._out_of_budget(state, None)
+            repair, note = yield from choose_first(repair, ctx.config.prompts.choose, self._ask_tools(state))
+            if note:
+                self._notes.append(note)
+        return repair
+
+    def _ask_text(self, state: RunState) -> Callable[[list[Message], dict[str, float]], Generator[Event, None, str]]:
+        def ask(messages: list[Message], sampling: dict[str, float]) -> Generator[Event, None, str]:
+            yield from self._out_of_budget(state, None)
+            return (yield from self._ask(state, messages, sampling)).text
+        return ask
+
+    def _ask_tools(self, state: RunState) -> Callable[[list[Message], dict[str, float], Sequence[dict[str, Any]]],
+                                                      Generator[Event, None, ModelReply]]:
+        def ask(messages: list[Message], sampling: dict[str, float],
+                tools: Sequence[dict[str, Any]]) -> Generator[Event, None, ModelReply]:
+            return (yield from self._ask(state, messages, sampling, tools))
+        return ask
+
     def _out_of_budget(self, state: RunState, best: Candidate | None) -> Generator[Event, None, bool]:
         """Stop sampling at a limit: with an accepted candidate the run still ends with it, else with the limit."""
         check_cancel(state)
@@ -97,12 +139,12 @@ class GuidedRepair:
         messages = repair_messages(repair, target, ctx.config, feedback)
         sampling: dict[str, float] = {"temperature": 0.0, "max_tokens": settings.reply_tokens} if greedy else \
             {"temperature": settings.temperature, "seed": index, "max_tokens": settings.reply_tokens}
-        reply_text = yield from self._ask(state, messages, sampling)
+        reply_text = (yield from self._ask(state, messages, sampling)).text
         if not fenced_code(reply_text) and turn_limit(state, ctx.config.limits) is None:
             # Small models often stop after the diagnosis: ask once more, for the code, in the same conversation.
             more = render(ctx.config.prompts.repair_code, language=target.language)
             messages = [*messages, Message("assistant", reply_text), Message("user", more)]
-            reply_text = yield from self._ask(state, messages, sampling)
+            reply_text = (yield from self._ask(state, messages, sampling)).text
         code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""
         candidate = Candidate(index, target, code)
         if not code.strip():
@@ -116,15 +158,16 @@ class GuidedRepair:
         others = tuple(dict.fromkeys(r.path for r in repair.ranked if r.path != target.path))
         return judge(candidate, ctx.sandbox, self._base, state.baseline, others)
 
-    def _ask(self, state: RunState, messages: list[Message],
-             sampling: dict[str, float]) -> Generator[Event, None, str]:
+    def _ask(self, state: RunState, messages: list[Message], sampling: dict[str, float],
+             tools: Sequence[dict[str, Any]] = ()) -> Generator[Event, None, ModelReply]:
         ctx = self.context
         state.steps += 1
-        ctx.trajectory.request(state.steps, [m.to_openai() for m in messages], [], None)
+        ctx.trajectory.request(state.steps, [m.to_openai() for m in messages],
+                               [str(t["function"]["name"]) for t in tools], None)
         began = time.monotonic()
         left = ctx.config.limits.max_wall_seconds - (began - state.turn_started)
         try:
-            reply = ctx.model.complete(messages, [], timeout=left, sampling=sampling)
+            reply = ctx.model.complete(messages, tools, timeout=left, sampling=sampling)
         except ModelError:
             if wall_time_limit(state, ctx.config.limits) is None:
                 raise
@@ -132,10 +175,12 @@ class GuidedRepair:
         check_cancel(state)
         ctx.trajectory.response(state.steps, reply.raw)
         state.usage = state.usage + reply.usage
-        yield ModelReplied(step=state.steps, text=reply.text, tool_calls=(), prompt_tokens=reply.usage.prompt_tokens,
+        calls = tuple({"id": c.id, "name": c.name, "arguments": c.arguments, "parse_error": c.parse_error}
+                      for c in reply.tool_calls)
+        yield ModelReplied(step=state.steps, text=reply.text, tool_calls=calls, prompt_tokens=reply.usage.prompt_tokens,
                            completion_tokens=reply.usage.completion_tokens, cached_tokens=reply.usage.cached_tokens,
                            seconds=round(time.monotonic() - began, 3))
-        return reply.text
+        return reply
 
     @staticmethod
     def _event(state: RunState, c: Candidate, total: int, failing: int) -> CandidateTried:
@@ -148,7 +193,8 @@ class GuidedRepair:
         if best is None or best.verdict != "accepted":
             detail = (f"the best fixed {len(best.fixed)} of {len(repair.failing)} failing test(s)"
                       + (f" and broke {len(best.broken)}" if best.broken else "")) if best else "none could be run"
-            raise Stop("not_resolved", f"no candidate the tests accept after {tried}: {detail}")
+            self._drop_repro()
+            raise Stop("not_resolved", f"no candidate the tests accept after {tried}: {detail}{self._said()}")
         applied = self.context.sandbox.call("rewrite_functions", {"path": best.path, "code": best.code})
         if not applied.ok:
             raise Stop("error", f"the accepted candidate {best.index} could not be applied again: {applied.output}")
@@ -160,8 +206,17 @@ class GuidedRepair:
         if not repair.failing:
             raise Stop("resolved" if not failing else "not_resolved",
                        f"candidate {best.index} of {tried} ({what}) breaks no test, but no test failed before the "
-                       "change, so the fix is untested")
+                       f"change, so the fix is untested{self._said()}")
         tail = "all tests pass" if not failing else f"{failing} test(s) still fail"
         raise Stop("resolved" if not failing else "not_resolved",
                    f"candidate {best.index} of {tried} ({what}) fixed {len(best.fixed)} of {len(repair.failing)} "
-                   f"failing test(s) and broke none; {tail}")
+                   f"failing test(s) and broke none; {tail}{self._said()}")
+
+    def _drop_repro(self) -> None:
+        """A reproducing test with no fix to go with it is not a change to offer: take it out again."""
+        if self._repro is not None:
+            self.context.sandbox.restore(self._repro.before)
+            self._notes.append(f"{self._repro.path} removed again")
+
+    def _said(self) -> str:
+        return "".join(f"; {note}" for note in self._notes)

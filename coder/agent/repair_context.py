@@ -51,13 +51,13 @@ class RepairContext:
         plans: list[Target] = []
         for path in files:
             in_file = [r for r in self.ranked if r.path == path]
-            language = _language(path)
+            language = language_of(path)
             for count in sorted({1, min(most, len(in_file))}):
                 plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file[:count])))
         return plans
 
 
-def _language(path: str) -> str:
+def language_of(path: str) -> str:
     return language_for(Path(path)) or ""
 
 
@@ -89,7 +89,7 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
         where = _test_location(test_id)
         text = _source(sandbox, *where) if where else ""
         if where and text:
-            tests.append({"path": where[0], "language": _language(where[0]), "text": text[:TEST_CHARS]})
+            tests.append({"path": where[0], "language": language_of(where[0]), "text": text[:TEST_CHARS]})
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
     return RepairContext(issue, failing, failure, tests, ranked, notes)
 
