@@ -48,6 +48,9 @@ class ModelConfig(BaseModel):
     context: int | None = Field(default=None, ge=512, description="Context size in tokens; None: the model's, at most 32768.")
     threads: int | None = Field(default=None, ge=1, description="CPU threads; None: the physical cores.")
     grammar: bool = Field(default=True, description="Constrain tool calls with a grammar built from the tool schemas.")
+    prompt_lookup: int = Field(default=0, ge=0, le=64, description=(
+        "Draft tokens per step for prompt-lookup (speculative) decoding; 0: off. On 2 CPU cores it made decoding "
+        "2-4x slower (bench/prompt_lookup.py), so it is off unless a machine measures a gain."))
 
     @model_validator(mode="before")
     @classmethod

@@ -58,5 +58,7 @@ def runtime_for(config: ModelConfig, progress: Callable[[str], None] = lambda _:
     n_ctx = config.context or min(trained, MAX_DEFAULT_CONTEXT)
     threads = config.threads or physical_cores()
     note = (f"local runtime: {choice.name} ({choice.reason}), context {n_ctx} tokens (model trained on {trained}), "
-            f"{threads} threads, tool-call grammar {'on' if config.grammar else 'off'}")
-    return LocalRuntime(choice.path, choice.name, n_ctx, threads, grammar=config.grammar), note
+            f"{threads} threads, tool-call grammar {'on' if config.grammar else 'off'}"
+            + (f", prompt-lookup decoding of {config.prompt_lookup} tokens" if config.prompt_lookup else ""))
+    return LocalRuntime(choice.path, choice.name, n_ctx, threads, grammar=config.grammar,
+                        prompt_lookup=config.prompt_lookup), note

@@ -44,17 +44,28 @@ class RuntimeSettings:
     max_text_chars: int = 600  # free text (a plan, a thought) allowed before the grammar-forced tool call
     max_string_chars: int | None = None  # cap on each JSON string argument (tests with random weights use one)
     max_array_items: int | None = 32  # cap on each JSON array argument: a small model can list plan steps forever
+    prompt_lookup: int = 0  # draft tokens per step for prompt-lookup decoding (0: off)
+
+
+def load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0) -> Any:
+    """The llama-cpp-python model, with prompt-lookup decoding when PROMPT_LOOKUP > 0: draft tokens are copied from
+    where the last tokens occurred earlier in the prompt (a rewrite mostly copies its input) and checked in one batch.
+    Speculation needs logits for every position: llama-cpp-python 0.3.x sizes that buffer from logits_all, which it
+    does not set by itself for a draft model, so it is passed here (n_ctx x vocabulary floats of address space)."""
+    from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    draft = LlamaPromptLookupDecoding(num_pred_tokens=prompt_lookup) if prompt_lookup else None
+    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
+                 verbose=False, draft_model=draft, logits_all=draft is not None)
 
 
 class Engine:
     """One loaded model; requests are served one at a time (the KV cache is shared state)."""
 
     def __init__(self, settings: RuntimeSettings) -> None:
-        from llama_cpp import Llama
-
         self.settings = settings
-        self.llm: Any = Llama(model_path=str(settings.model_path), n_ctx=settings.n_ctx, n_threads=settings.threads,
-                         n_threads_batch=settings.threads, n_batch=512, verbose=False)
+        self.llm: Any = load_llama(settings.model_path, settings.n_ctx, settings.threads, settings.prompt_lookup)
         self.template = str(self.llm.metadata.get("tokenizer.chat_template", ""))
         self.eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
         self.lock = threading.Lock()
@@ -204,7 +215,7 @@ class Handler(BaseHTTPRequestHandler):
                 "id": s.name, "object": "model", "owned_by": "coder",
                 "meta": {"n_ctx": s.n_ctx, "n_ctx_train": engine.llm.n_ctx_train() if hasattr(engine.llm, "n_ctx_train") else None,
                          "threads": s.threads, "path": str(s.model_path), "chat_template": engine.template,
-                         "grammar": s.grammar}}]})
+                         "grammar": s.grammar, "prompt_lookup": s.prompt_lookup}}]})
         else:
             self._error(404, f"no route {self.path}")
 
@@ -321,6 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-prefix-cache", action="store_true", help="re-prefill every prompt (benchmarks only)")
     parser.add_argument("--max-text-chars", type=int, default=600, help="free text allowed before a tool call")
     parser.add_argument("--max-string-chars", type=int, default=None, help="cap on each string argument")
+    parser.add_argument("--prompt-lookup", type=int, default=0, metavar="N",
+                        help="prompt-lookup decoding with N draft tokens per step (0: off)")
     parser.add_argument("--parent", type=int, default=None, metavar="PID",
                         help="exit when this process (the coder run that started the server) is gone")
     args = parser.parse_args(argv)
@@ -328,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
         _exit_with_parent(args.parent)
     engine = Engine(RuntimeSettings(args.model, args.name, args.n_ctx, args.threads, args.host, args.port,
                                     not args.no_grammar, not args.no_prefix_cache, args.max_text_chars,
-                                    args.max_string_chars))
+                                    args.max_string_chars, prompt_lookup=args.prompt_lookup))
     server = RuntimeServer(engine)
     host, port = server.server_address[:2]
     print(json.dumps({"ready": True, "url": f"http://{host!s}:{port}/v1", "n_ctx": args.n_ctx,

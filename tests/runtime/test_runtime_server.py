@@ -131,6 +131,20 @@ def test_runtime_for_sets_and_reports_context_and_threads(tiny_gguf: Path) -> No
         runtime_for(ModelConfig(path="/nonexistent/model.gguf"))
 
 
+def test_prompt_lookup_decoding_is_passed_from_the_config_to_the_server_and_still_answers(tiny_gguf: Path) -> None:
+    """Off by default (bench/prompt_lookup.py measured it slower on 2 cores); when set, the server speculates with
+    prompt-lookup drafts over a context longer than one batch (llama-cpp-python 0.3.x needs logits_all for that,
+    or it fails past the 512th token) and replies as usual."""
+    assert runtime_for(ModelConfig(path=str(tiny_gguf)))[0].prompt_lookup == 0
+    configured, note = runtime_for(ModelConfig(path=str(tiny_gguf), context=2048, threads=1, prompt_lookup=4))
+    assert configured.prompt_lookup == 4 and "prompt-lookup decoding of 4 tokens" in note
+    with configured as info:
+        assert get(info.url + "/models")["data"][0]["meta"]["prompt_lookup"] == 4
+        long_prompt = [Message("user", "def add(a, b):\n    return a - b\n" * 60 + "Repeat the code above.")]
+        reply = model_for(info, max_tokens=24, temperature=0.0).complete(long_prompt, [])
+        assert reply.usage.prompt_tokens > 512 and 0 < reply.usage.completion_tokens <= 24
+
+
 def test_corrupt_model_file_names_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 5)
