@@ -18,7 +18,17 @@ import git
 from ..agent import Agent
 from ..config import Config, ConfigError
 from ..errors import CoderError
-from ..events import EVENT_TYPES, Event, FileEdited, HintGiven, PlanUpdated, RunFinished, TestsRan, ToolCallRejected
+from ..events import (
+    EVENT_TYPES,
+    CandidateTried,
+    Event,
+    FileEdited,
+    HintGiven,
+    PlanUpdated,
+    RunFinished,
+    TestsRan,
+    ToolCallRejected,
+)
 from ..models.base import Model
 from ..sandboxes.base import Sandbox
 from ..task import Task
@@ -42,12 +52,14 @@ class RunCollector:
     """Consumes every event of a run and keeps what the summary needs."""
 
     handled_types: ClassVar[frozenset[str]] = frozenset({
-        "plan_updated", "file_edited", "tests_ran", "tool_call_rejected", "hint_given", "run_finished"})
+        "plan_updated", "file_edited", "tests_ran", "tool_call_rejected", "hint_given", "candidate_tried",
+        "run_finished"})
     plan: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
     test_runs: int = 0
     rejected: int = 0
     hints: int = 0
+    candidates: int = 0
     final: RunFinished | None = None
 
     def __call__(self, event: Event) -> None:
@@ -62,6 +74,8 @@ class RunCollector:
             self.rejected += 1
         elif isinstance(event, HintGiven):
             self.hints += 1
+        elif isinstance(event, CandidateTried):
+            self.candidates += 1
         elif isinstance(event, RunFinished):
             self.final = event
         elif event.type not in EVENT_TYPES:
@@ -121,7 +135,7 @@ def run_agent(agent: Agent, task: Task, issue: int, out: Path,
         usage=Usage(prompt_tokens=final.prompt_tokens, completion_tokens=final.completion_tokens,
                     cached_tokens=final.cached_tokens),
         model=agent.model.name, sandbox=agent.sandbox.name, base_sha=head_sha(task.repo),
-        has_patch=bool(final.patch.strip()))
+        has_patch=bool(final.patch.strip()), candidates=collector.candidates, test_files=list(final.test_files))
     write_summary(out, summary)
     return summary
 

@@ -51,6 +51,8 @@ class RunSummary(BaseModel):
     sandbox: str = ""
     base_sha: str = ""
     has_patch: bool = False
+    candidates: int = Field(0, ge=0)  # candidate repairs the guided strategy tried (0 for the tool loop)
+    test_files: list[str] = Field(default_factory=list, max_length=1000)  # test files and data the patch changes
 
 
 def write_summary(out: Path, summary: RunSummary) -> Path:

@@ -40,7 +40,8 @@ def _test_list(ids: list[str]) -> str:
 def _usage_line(s: RunSummary) -> str:
     u = s.usage
     model = untrusted(s.model, 100) or "?"
-    return (f"{s.steps} steps in {s.elapsed:.0f} s with `{model}` ({s.sandbox or '?'} sandbox); "
+    tried = f", {s.candidates} candidate repair(s) tried" if s.candidates else ""
+    return (f"{s.steps} steps in {s.elapsed:.0f} s with `{model}` ({s.sandbox or '?'} sandbox){tried}; "
             f"{u.prompt_tokens} prompt tokens ({u.cached_tokens} cached), {u.completion_tokens} completion tokens")
 
 
@@ -61,6 +62,9 @@ def pull_body(s: RunSummary, issue: int, paths: list[str], run_url: str) -> str:
     parts += ["", "### Tests that went fail → pass", "", _test_list(s.fail_to_pass) or "_none recorded_"]
     if s.pass_to_fail:
         parts += ["", "### Tests that broke", "", _test_list(s.pass_to_fail)]
+    if s.test_files:
+        parts += ["", "### Test files changed", "", "The tests judge this fix, and the patch changes them: review these "
+                  "with extra care.", "", _test_list(s.test_files)]
     parts += ["", "### Files changed", "", _test_list(paths),
               "", f"{untrusted(s.message, 300)}. {_usage_line(s)}. Details, trajectory and patch: {_run_link(run_url)}."]
     return "\n".join(parts)

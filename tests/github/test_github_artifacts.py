@@ -32,7 +32,7 @@ def test_collector_keeps_what_the_summary_needs() -> None:
     assert collector.final is SAMPLES["run_finished"]
     assert collector.plan == list(SAMPLES["plan_updated"].steps)  # type: ignore[attr-defined]
     assert collector.edited == [SAMPLES["file_edited"].path]  # type: ignore[attr-defined]
-    assert (collector.test_runs, collector.rejected, collector.hints) == (1, 1, 1)
+    assert (collector.test_runs, collector.rejected, collector.hints, collector.candidates) == (1, 1, 1, 1)
 
 
 def test_artifact_round_trip(tmp_path: Path) -> None:
@@ -122,3 +122,16 @@ def test_pull_body_and_comments() -> None:
     assert "@someone" in refusal_comment(4, "someone", "author association NONE", "coder")
     assert "@" not in refusal_comment(4, "evil name]", "author association NONE", "coder").split("\n", 1)[1]
     assert "not on pull requests" in refusal_comment(4, "a", "/coder fix works on issues, not on pull requests", "x")
+
+
+def test_the_pull_request_counts_candidates_and_flags_test_files_the_patch_changes() -> None:
+    """The guided strategy's work shows in the PR, and a patch that changes tests (a reproducing test the model wrote,
+    or an edit the tool loop got approved) says so, since the tests are what judged it."""
+    plain = RunSummary(issue=4, status="resolved", steps=3, elapsed=12.0, model="m", sandbox="docker")
+    body = pull_body(plain, 4, ["a.py"], "https://run")
+    assert "Test files changed" not in body and "candidate" not in body
+    guided = plain.model_copy(update={"candidates": 5, "test_files": ["tests/test_coder_repro.py"]})
+    body = pull_body(guided, 4, ["a.py", "tests/test_coder_repro.py"], "https://run")
+    assert "### Test files changed" in body and "- `tests/test_coder_repro.py`" in body
+    assert "5 candidate repair(s) tried" in body
+    assert RunSummary.model_validate_json(guided.model_dump_json()) == guided
