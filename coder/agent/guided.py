@@ -64,7 +64,10 @@ class GuidedRepair:
         best: Candidate | None = None
         index = 0
         for round_number in range(settings.rounds):
-            feedback = best if round_number and best is not None and best.verdict != "accepted" else None
+            # A later round shows the best attempt so far with its new failure: one no test accepts, or an accepted
+            # one that leaves failing tests behind.
+            feedback = best if round_number and best is not None and (best.verdict != "accepted"
+                                                                      or best.still_failing) else None
             for sample in range(settings.candidates):
                 if (yield from self._out_of_budget(state, best)):
                     break
@@ -80,7 +83,7 @@ class GuidedRepair:
                     best = better(best, candidate)
                 if best is not None and best.verdict == "accepted" and not best.still_failing:
                     break
-            if best is not None and best.verdict == "accepted":
+            if best is not None and best.verdict == "accepted" and not best.still_failing:
                 break
         yield from self._finish(state, repair, best, index)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coder_tools.risk import is_test_path
 from coder_tools.treesitter import language_for
 
 from ..config import Config
@@ -40,10 +41,11 @@ class RepairContext:
     tests: list[dict[str, str]]  # {path, language, text}
     ranked: list[Ranked]
     notes: str  # what localize said about how it ranked
+    callers: list[Ranked] = field(default_factory=list)  # functions that call the top-ranked one (the last widening)
 
     def targets(self, most: int) -> list[Target]:
         """The prompts' function sets, widening: the top function alone, then the top ones of its file, then the
-        same for the next file that holds a ranked function."""
+        same for the next file that holds a ranked function, then each caller of the top function."""
         files: list[str] = []
         for r in self.ranked:
             if r.path not in files:
@@ -54,6 +56,9 @@ class RepairContext:
             language = language_of(path)
             for count in sorted({1, min(most, len(in_file))}):
                 plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file[:count])))
+        shown = {(r.path, r.name) for r in self.ranked}
+        plans += [Target(c.path, language_of(c.path), ((c.name, c.text),)) for c in self.callers
+                  if (c.path, c.name) not in shown]
         return plans
 
 
@@ -91,7 +96,37 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
         if where and text:
             tests.append({"path": where[0], "language": language_of(where[0]), "text": text[:TEST_CHARS]})
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
-    return RepairContext(issue, failing, failure, tests, ranked, notes)
+    return RepairContext(issue, failing, failure, tests, ranked, notes, callers(sandbox, ranked[0]) if ranked else [])
+
+
+def callers(sandbox: SandboxSession, top: Ranked, most: int = 2) -> list[Ranked]:
+    """Up to MOST functions outside the tests that call TOP, with their source: a bug shown by the top function may
+    be in how it is called."""
+    bare = re.split(r"[.:]", top.name)[-1]
+    found = sandbox.call("find_references", {"symbol": bare}) if bare else None
+    outlines: dict[str, list[dict[str, Any]]] = {}
+    out: list[Ranked] = []
+    for ref in found.data.get("references", []) if found is not None and found.ok else []:
+        path, line = str(ref.get("path", "")), int(ref.get("line", 0))
+        if ref.get("kind") != "call" or is_test_path(path):
+            continue
+        if path not in outlines:
+            shown = sandbox.call("outline", {"path": path})
+            outlines[path] = list(shown.data.get("symbols", [])) if shown.ok else []
+        around = [s for s in outlines[path] if s.get("kind") in ("function", "method")
+                  and int(s.get("line", 0)) <= line <= int(s.get("end_line", 0))]
+        if not around:
+            continue
+        inner = max(around, key=lambda s: int(s.get("line", 0)))
+        name = f"{inner['container']}.{inner['name']}" if inner.get("container") else str(inner["name"])
+        if (path, name) == (top.path, top.name) or any((c.path, c.name) == (path, name) for c in out):
+            continue
+        text = _source(sandbox, path, name)
+        if text:
+            out.append(Ranked(path, name, text, 0.0))
+        if len(out) >= most:
+            break
+    return out
 
 
 def _source(sandbox: SandboxSession, path: str, name: str) -> str:

@@ -173,3 +173,44 @@ def test_a_model_that_answers_after_the_wall_time_limit_ends_the_run_as_limit_re
     assert len(model.calls) == 1 and not of(events, ModelReplied)  # the run was waiting for the model
     assert events[-1].status == "limit_reached", events[-1].message
     assert [e.limit for e in of(events, LimitReached)] == ["wall_time"]
+
+
+def test_an_accepted_candidate_that_leaves_tests_failing_gets_a_feedback_round(make_repo: Any, tmp_path: Path) -> None:
+    """Fixing one of two failing tests is accepted (nothing broke) but is not the end: the next round shows that attempt
+    with the failure it leaves, and a candidate that fixes both wins."""
+    repo = make_repo({
+        "calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n",
+        "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+                              "def test_mul():\n    assert mul(2, 3) == 6\n",
+    })
+    both = "Both are wrong.\n```python\ndef add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n```\n"
+    events, model = run(repo, tmp_path, [GOOD, both], guided={"candidates": 1, "rounds": 2})
+    model.assert_consumed()
+    tried = of(events, CandidateTried)
+    assert [(t.verdict, t.fixed) for t in tried] == [("accepted", 1), ("accepted", 2)]
+    feedback = model.calls[1][-1].content
+    assert "An earlier attempt" in feedback and "It fixed 1 of 2" in feedback and "test_mul" in feedback
+    final = events[-1]
+    assert final.status == "resolved" and "candidate 2 of 2" in final.message, final.message
+
+
+def test_the_last_widening_shows_each_caller_of_the_top_function(make_repo: Any) -> None:
+    """The top-ranked function may be right and its caller wrong: after the ranked files, a prompt shows each caller
+    (found with find_references and the file's outline, tests left out)."""
+    from coder.agent.repair_context import Ranked, RepairContext, callers
+    from coder.sandboxes.base import WorkspaceOptions
+
+    repo = make_repo({
+        "shop/prices.py": "def gross(amount):\n    return amount * 1.2\n",
+        "shop/report.py": "from shop.prices import gross\n\n\nclass Report:\n    def line(self, amount):\n"
+                          "        return f'{gross(amount - 1):.2f}'\n\n\ndef unrelated():\n    return 1\n",
+        "tests/test_prices.py": "from shop.prices import gross\n\n\ndef test_gross():\n    assert gross(10) == 12\n",
+    })
+    top = Ranked("shop/prices.py", "gross", "def gross(amount):\n    return amount * 1.2", 1.0)
+    with CURRENT["sandbox"].open(repo, WorkspaceOptions()) as session:
+        found = callers(session, top)
+    assert [(c.path, c.name) for c in found] == [("shop/report.py", "Report.line")]
+    assert found[0].text.startswith("    def line(self, amount):") and "gross(amount - 1)" in found[0].text
+    context = RepairContext("", ("t",), "", [], [top], "", found)
+    assert [t.path for t in context.targets(3)] == ["shop/prices.py", "shop/report.py"]
+    assert context.targets(3)[-1].functions[0][0] == "Report.line"
