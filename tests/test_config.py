@@ -281,16 +281,18 @@ def test_every_setting_is_classified() -> None:
         "model.provider", "model.base_url", "model.api_key", "model.name", "model.preset", "model.temperature",
         "model.top_p", "model.top_k", "model.repetition_penalty", "model.max_tokens", "model.native_tools",
         "model.timeout", "model.max_retries", "model.local_model", "model.context", "model.threads", "model.grammar",
+        "model.prompt_lookup",  # decoding speed only: the same tokens are checked by the same model
         # the run's budget, shown in every run's output
         "limits.max_steps", "limits.max_tokens", "limits.max_wall_seconds",
         "agent.observation_cap", "agent.repeat_hint_after", "agent.repeat_give_up_after", "agent.stream",
         "agent.baseline_tests", "agent.tool_format", "agent.snapshots", "agent.strategy",
         # the guided strategy's budget and sampling: candidates run in the sandbox like any tool call
         "guided.candidates", "guided.rounds", "guided.functions", "guided.temperature", "guided.reply_tokens",
+        "guided.repro_tries",  # a test file written in the sandbox, kept only with a fix, and named in test_files
         "tests.command",  # runs inside the sandbox, like any test
         # templates are read from prompts/ only (jinja refuses paths that leave it)
         "prompts.system", "prompts.task", "prompts.format_error", "prompts.repeat_hint", "prompts.submit_check",
-        "prompts.repair", "prompts.repair_feedback", "prompts.repair_code",
+        "prompts.repair", "prompts.repair_feedback", "prompts.repair_code", "prompts.repro_test", "prompts.choose",
     }
 
     def leaves(model: type, prefix: str = "") -> set[str]:
