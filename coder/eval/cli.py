@@ -23,7 +23,7 @@ from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from .tasks import filter_tasks
 from .taskspec import TaskSpecError
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class EvalUsageError(UsageError):
@@ -72,6 +72,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--command-timeout", type=float, default=120.0, help="seconds per command or test run (default 120)")
     p.add_argument("--grade-timeout", type=float, default=300.0, help="seconds for the grading test run (default 300)")
     p.add_argument("--mini-config", default="mini", help="mini-swe-agent config name or path (default mini)")
+    p.add_argument("--check", action="store_true",
+                   help="check each task folder both ways instead of running any agent: fail_to_pass tests fail on "
+                        "the buggy repo and pass with fix.patch, pass_to_pass tests pass both times, every id names a "
+                        "test (in --sandbox; exit 1 when a task fails the check)")
     p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                    help="run on Ray: a cluster ADDRESS (or 'auto'), or a local instance when none is given")
 
@@ -127,8 +131,36 @@ def build_plan(args: argparse.Namespace, console: Console) -> EvalPlan:
                     ray_address=None if args.ray in (None, "local") else args.ray)
 
 
+def check(args: argparse.Namespace, console: Console) -> int:
+    """`coder eval --check`: one line per task, then how many passed; 0 when all did, 1 otherwise."""
+    from ..visible import visible_line
+    from .check import check_task
+
+    if args.models or args.strategies or args.compare or args.base_url:
+        raise EvalUsageError("--check runs no model: drop --model, --strategy, --compare and --base-url")
+    tasks = filter_tasks(load_tasks(args.paths, args.swe_repos),
+                         [p.strip() for item in args.tasks or [] for p in item.split(",") if p.strip()] or None)
+    config = _config(args)
+    sandbox, warning = plan_sandboxes(config.sandbox, None if args.toolchain.strip() in ("", "none") else args.toolchain)
+    if warning:
+        console.print(f"[yellow]warning: {escape(warning)}[/]")
+    good = 0
+    for task in tasks:
+        report = check_task(task, sandbox, args.grade_timeout)
+        good += report.ok
+        print(visible_line(report.line()), flush=True)
+    print(f"{good} of {len(tasks)} task(s) pass the check ({sandbox.kind} sandbox)")
+    return EXIT_OK if good == len(tasks) else EXIT_FAILED
+
+
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False)
+    if args.check:
+        try:
+            return check(args, console)
+        except (EvalUsageError, TaskSpecError, ConfigError) as exc:
+            print(f"coder: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         plan = build_plan(args, console)
         outcome = Evaluation(plan, make_display(console)).run()

@@ -20,6 +20,13 @@ from .results import GradeResult
 from .tasks import EvalTask
 
 PASSED = "passed"
+NEVER_RAN = "missing"  # the outcome of an id the runner did not report (a collection error, a missing import, a typo)
+
+
+def passes(outcome: str) -> bool:
+    """The one rule of the grader and of `coder eval --check` (coder.eval.check): only a reported pass is a pass;
+    failed, error, skipped and never ran are all not passing."""
+    return outcome == PASSED
 
 
 class GradingError(CoderError):
@@ -108,6 +115,20 @@ def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | Non
     return None
 
 
+def run_task_tests(task: EvalTask, repo: Path, sandbox: Sandbox, timeout: float) -> tuple[dict[str, str], str | None]:
+    """(the runner's outcome per test id, the first line of its complaint or None), running TASK's tests in REPO in a
+    fresh SANDBOX session; GradingError when no test could run at all."""
+    options = WorkspaceOptions(test_command=task.test_command, bash_timeout=timeout)
+    chosen = selectors(task, repo)
+    with sandbox.open(repo, options) as session:
+        result = session.call("run_tests", {"tests": chosen} if chosen else {})
+    data = result.data or {}
+    if not result.ok and not data.get("runner"):
+        raise GradingError(f"the tests could not run: {result.output.strip()[:300]}")
+    error = None if result.ok else result.output.strip().splitlines()[0][:300]
+    return {str(k): str(v) for k, v in dict(data.get("tests", {})).items()}, error
+
+
 def grade(task: EvalTask, checkout: Path, patch: str, sandbox: Sandbox, bash_timeout: float = 300.0) -> GradeResult:
     """Grade PATCH for TASK in a fresh SANDBOX session; GradingError when the tests could not run at all."""
     began = time.monotonic()
@@ -117,17 +138,9 @@ def grade(task: EvalTask, checkout: Path, patch: str, sandbox: Sandbox, bash_tim
         if problem is not None:
             return GradeResult(resolved=False, patch_applied=False, seconds=round(time.monotonic() - began, 3),
                                error=problem)
-        options = WorkspaceOptions(test_command=task.test_command, bash_timeout=bash_timeout)
-        chosen = selectors(task, repo)
-        with sandbox.open(repo, options) as session:
-            result = session.call("run_tests", {"tests": chosen} if chosen else {})
-    data = result.data or {}
-    if not result.ok and not data.get("runner"):
-        raise GradingError(f"the tests could not run: {result.output.strip()[:300]}")
-    outcomes: dict[str, str] = dict(data.get("tests", {}))
-    f2p = {t: outcomes.get(t, "missing") for t in task.fail_to_pass}
-    p2p = {t: outcomes.get(t, "missing") for t in task.pass_to_pass}
-    resolved = all(v == PASSED for v in f2p.values()) and all(v == PASSED for v in p2p.values())
-    error = None if result.ok else result.output.strip().splitlines()[0][:300]
+        outcomes, error = run_task_tests(task, repo, sandbox, bash_timeout)
+    f2p = {t: outcomes.get(t, NEVER_RAN) for t in task.fail_to_pass}
+    p2p = {t: outcomes.get(t, NEVER_RAN) for t in task.pass_to_pass}
+    resolved = all(passes(v) for v in (*f2p.values(), *p2p.values()))
     return GradeResult(resolved=resolved, patch_applied=True, fail_to_pass=f2p, pass_to_pass=p2p,
                        seconds=round(time.monotonic() - began, 3), error=error)
