@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from ..errors import CoderError
 
@@ -26,6 +26,9 @@ _GIT_IDENTITY = {"GIT_AUTHOR_NAME": "coder", "GIT_AUTHOR_EMAIL": "coder@localhos
                  "GIT_COMMITTER_NAME": "coder", "GIT_COMMITTER_EMAIL": "coder@localhost"}
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
 Language = Literal["python", "javascript", "typescript", "go", "rust", "java", "c", "cpp"]
+# Tags are free, in one spelling (lowercase words joined by '-'), so the same tag is not counted twice; tasks/README.md
+# documents the ones the bundled tasks use (one-line, multi-file, find-failing-test, vague-issue, cross-module).
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)]
 
 
 class TaskSpecError(CoderError, ValueError):
@@ -46,8 +49,9 @@ class TaskSpec(BaseModel):
     fail_to_pass: list[str] = Field(min_length=1)
     pass_to_pass: list[str] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"] | None = None
-    tags: list[Literal["one-line", "multi-file", "find-failing-test", "vague-issue", "cross-module"]] = Field(
-        default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
+    source: str | None = Field(None, max_length=500, description="Where the task comes from (a benchmark and its "
+                                                                 "item, a repository and commit); free text.")
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:

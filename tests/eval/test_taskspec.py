@@ -85,6 +85,7 @@ def test_git_url_is_mirrored_once_and_checked_out_at_the_commit(tmp_path: Path,
     ({**BASE, "pass_to_pass": BASE["fail_to_pass"]}, "test ids in both fail_to_pass and pass_to_pass"),
     ({**BASE, "repo": "https://example.com/x.git"}, "a git URL in 'repo' needs 'commit'"),
     ({**BASE, "id": "../escape"}, "id: String should match pattern"),
+    ({**BASE, "tags": ["Off By One"]}, "tags.0: String should match pattern"),
 ])
 def test_invalid_task_yaml_gets_a_one_line_message_naming_the_file(tmp_path: Path, fields: dict[str, object],
                                                                    message: str) -> None:
@@ -103,3 +104,26 @@ def test_broken_yaml_and_missing_repo_are_reported(tmp_path: Path) -> None:
         load_task(write_task(tmp_path / "b", yaml_of(BASE)))
     with pytest.raises(TaskSpecError, match="expected a mapping"):
         load_task(write_task(tmp_path / "c", "- just a list\n"))
+
+
+def test_free_tags_a_source_and_no_pass_to_pass_are_valid(tmp_path: Path) -> None:
+    """What tasks/README.md documents: pass_to_pass may be empty, tags are free (one spelling), source is free text."""
+    fields = {**BASE, "tags": ["off-by-one", "quixbugs"], "source": "QuixBugs: bitcount (python)"}
+    task_dir = write_task(tmp_path / "ok", yaml_of(fields))
+    (task_dir / "repo").mkdir()
+    spec = load_task(task_dir)
+    assert spec.pass_to_pass == [] and spec.tags == ["off-by-one", "quixbugs"]
+    assert spec.source == "QuixBugs: bitcount (python)"
+
+
+def test_the_readme_documents_every_key_and_language() -> None:
+    from typing import get_args
+
+    from coder.eval.taskspec import Language, TaskSpec
+
+    readme = (Path(__file__).resolve().parents[2] / "tasks" / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### task.yaml", 1)[1].split("###", 1)[0]
+    for key in TaskSpec.model_fields:
+        assert f"`{key}`" in table, key
+    for language in get_args(Language):
+        assert f"`{language}`" in table, language
