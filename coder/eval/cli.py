@@ -19,8 +19,8 @@ from .plan import HARNESSES, EvalPlan
 from .progress import make_display
 from .report import write_reports
 from .runner import Evaluation
-from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
-from .tasks import filter_tasks
+from .sandboxing import DEFAULT_TOOLCHAIN, SandboxPlan, local_pytest_refusal, plan_sandboxes
+from .tasks import EvalTask, filter_tasks
 from .taskspec import TaskSpecError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -98,6 +98,18 @@ def _config(args: argparse.Namespace) -> Config:
                                      "sandbox": config.sandbox.model_copy(update={"setup": None})})
 
 
+def _sandbox_plan(args: argparse.Namespace, config: Config, tasks: list[EvalTask], console: Console) -> SandboxPlan:
+    """The sandboxes the tasks will run in; EvalUsageError when the local sandbox could not grade them."""
+    sandbox, warning = plan_sandboxes(config.sandbox, None if args.toolchain.strip() in ("", "none") else args.toolchain)
+    if warning:
+        console.print(f"[yellow]warning: {escape(warning)}[/]")
+    if sandbox.kind == "local":
+        refusal = local_pytest_refusal(tasks)
+        if refusal:
+            raise EvalUsageError(refusal)
+    return sandbox
+
+
 def build_plan(args: argparse.Namespace, console: Console) -> EvalPlan:
     tasks = filter_tasks(load_tasks(args.paths, args.swe_repos),
                          [p.strip() for item in args.tasks or [] for p in item.split(",") if p.strip()] or None)
@@ -120,9 +132,7 @@ def build_plan(args: argparse.Namespace, console: Console) -> EvalPlan:
     from .endpoint import with_model
 
     models = [with_model(config.model, name) for name in (args.models or [None])]
-    sandbox, warning = plan_sandboxes(config.sandbox, None if args.toolchain.strip() in ("", "none") else args.toolchain)
-    if warning:
-        console.print(f"[yellow]warning: {escape(warning)}[/]")
+    sandbox = _sandbox_plan(args, config, tasks, console)
     limits = RunLimits(args.max_steps, args.max_seconds, args.max_tokens, args.command_timeout)
     strategies: list[str | None] = list(dict.fromkeys(args.strategies or [None]))
     return EvalPlan(tasks=tasks, out=args.out, config=config, sandbox=sandbox, models=list(models),
@@ -141,9 +151,7 @@ def check(args: argparse.Namespace, console: Console) -> int:
     tasks = filter_tasks(load_tasks(args.paths, args.swe_repos),
                          [p.strip() for item in args.tasks or [] for p in item.split(",") if p.strip()] or None)
     config = _config(args)
-    sandbox, warning = plan_sandboxes(config.sandbox, None if args.toolchain.strip() in ("", "none") else args.toolchain)
-    if warning:
-        console.print(f"[yellow]warning: {escape(warning)}[/]")
+    sandbox = _sandbox_plan(args, config, tasks, console)
     good = 0
     for task in tasks:
         report = check_task(task, sandbox, args.grade_timeout)

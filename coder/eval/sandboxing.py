@@ -4,9 +4,10 @@ as images) when usable, else the local sandbox; DOCKER_HOST picks the engine, as
 from __future__ import annotations
 
 import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,27 @@ class SandboxPlan:
         from ..sandboxes.docker import DockerLimits, DockerSandbox
 
         return DockerSandbox(image=self.images[task_id], limits=DockerLimits(**self.limits))  # type: ignore[arg-type]
+
+
+def local_pytest_refusal(tasks: Sequence[EvalTask]) -> str | None:
+    """Why the local sandbox cannot run these tasks, or None: they name pytest test ids, but the interpreter the local
+    sandbox would run their tests with has no pytest. It would fall back to unittest, whose ids never match pytest's,
+    and every task would grade as unresolved, the reference fixes too."""
+    needs = [t.id for t in tasks if t.language == "python" and not t.test_command
+             and any(".py::" in i for i in (*t.fail_to_pass, *t.pass_to_pass))]
+    if not needs:
+        return None
+    from coder_tools.testrun_detect import pytest_available
+
+    from ..sandboxes.local_project import find_project_env
+
+    with tempfile.TemporaryDirectory(prefix="coder-probe-") as empty:
+        python = find_project_env(Path(empty)).python or sys.executable
+    if pytest_available(python):
+        return None
+    shown = ", ".join(needs[:3]) + (", ..." if len(needs) > 3 else "")
+    return (f"{len(needs)} task(s) ({shown}) name pytest test ids, but {python}, which runs the local sandbox's tests, "
+            f"has no pytest: install it (`{python} -m pip install pytest`) or use --sandbox docker")
 
 
 def plan_sandboxes(config: SandboxConfig, toolchain: str | None) -> tuple[SandboxPlan, str | None]:

@@ -105,3 +105,22 @@ def test_check_with_a_model_is_a_usage_error(tmp_path: Path, capsys: pytest.Capt
     make_task(tmp_path / "tasks", "good", GOOD)
     assert main(["eval", str(tmp_path / "tasks"), "--check", "--model", "x"]) == 2
     assert "--check runs no model" in capsys.readouterr().err
+
+
+def test_without_pytest_for_the_local_sandbox_the_eval_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The local sandbox runs tests with the active virtualenv's Python; without pytest there it would fall back to
+    unittest, whose ids never match, and grade every task unresolved. So the eval refuses, in one line, exit 2."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    monkeypatch.setenv("VIRTUAL_ENV", str(venv))
+    make_task(tmp_path / "tasks", "good", GOOD)
+    for extra in (["--check"], ["--no-coder", "--compare", "gold", "--out", str(tmp_path / "out")]):
+        assert main(["eval", str(tmp_path / "tasks"), "--sandbox", "local", *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "1 task(s) (good) name pytest test ids" in err, err
+        assert f"{venv}/bin/python" in err and "--sandbox docker" in err
+    assert not (tmp_path / "out").exists()
