@@ -124,3 +124,10 @@ def test_without_pytest_for_the_local_sandbox_the_eval_refuses(tmp_path: Path, m
         assert len(err.splitlines()) == 1 and "1 task(s) (good) name pytest test ids" in err, err
         assert f"{venv}/bin/python" in err and "--sandbox docker" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_test_command_that_says_python_runs_the_same_in_both_sandboxes(tmp_path: Path, plan: SandboxPlan) -> None:
+    """The Docker image links `python` to python3, as the local sandbox's PATH has a virtualenv's `python` first."""
+    task_dir = make_task(tmp_path, "says-python", GOOD + "test_command: python -m pytest -q\n")
+    report = check_task(from_task_dir(task_dir), plan)
+    assert report.ok, report.problems
