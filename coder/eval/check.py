@@ -72,7 +72,7 @@ def check_task(task: EvalTask, plan: SandboxPlan, timeout: float = 300.0) -> Tas
         try:
             report.before = run_ids(task, checkout, plan.sandbox(task.id), timeout)
             fixed = Path(tmp) / "fixed"
-            problem = prepare(task, checkout, task.reference_patch, fixed)
+            problem, _ = prepare(task, checkout, task.reference_patch, fixed)
             if problem is not None:
                 report.problems.append(f"fix.patch: {problem}")
                 return report

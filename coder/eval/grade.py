@@ -7,11 +7,14 @@ instance's test_patch is applied) before the tests run.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from coder_tools.risk import is_test_path
 
 from ..errors import CoderError
 from ..patch_check import UnsafePatch, check_patch
@@ -66,6 +69,21 @@ def protected_files(task: EvalTask, repo: Path) -> list[str]:
     return sorted(files | set(_patched_paths(task.test_patch)))
 
 
+def guarded(task: EvalTask, path: str) -> bool:
+    """Whether the grader puts PATH back before the tests run: task.yaml's `protected` globs, or (without them) every
+    test file and test data directory by the usual layouts (tests/, test_*.py, conftest.py, testdata/, ...)."""
+    if task.protected:
+        return any(fnmatch.fnmatchcase(path, glob) for glob in task.protected)
+    return task.protect_test_layout and is_test_path(path)
+
+
+def _changed_paths(repo: Path) -> list[str]:
+    """Every path the applied patch changed, added or removed in REPO (a fresh clone: nothing else differs)."""
+    tracked = _git(repo, "diff", "--name-only", "--no-renames", "-z", "HEAD").stdout
+    added = _git(repo, "ls-files", "-z", "--others").stdout
+    return sorted({p for p in (tracked + added).split("\0") if p})
+
+
 def selectors(task: EvalTask, repo: Path) -> list[str]:
     """What to pass to run_tests: the test files (or Go packages) of the ids; [] (the whole suite) when an id has
     no such prefix."""
@@ -78,8 +96,9 @@ def selectors(task: EvalTask, repo: Path) -> list[str]:
     return list(chosen)
 
 
-def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | None:
-    """DEST: a clone of the checkout with PATCH applied and the tests restored; None, or why the patch failed.
+def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> tuple[str | None, list[str]]:
+    """DEST: a clone of the checkout with PATCH applied and the tests restored. Returns (None, or why the patch
+    failed; the protected files the patch changed, which were put back).
 
     Both patches pass the shared check (coder.patch_check) before anything is cloned or applied: `git apply` on this
     host takes `copy from /etc/passwd` or `../..` at its word. The run's patch came out of the sandbox (refused: the
@@ -88,7 +107,7 @@ def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | Non
         if patch.strip():
             check_patch(patch)
     except UnsafePatch as exc:
-        return exc.refusal()
+        return exc.refusal(), []
     try:
         if task.test_patch.strip():
             check_patch(task.test_patch)
@@ -100,10 +119,12 @@ def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | Non
     if patch.strip():
         problem = _apply(dest, patch)
         if problem is not None:
-            return f"the patch does not apply to a fresh checkout: {problem}"
-    protected = protected_files(task, checkout)
+            return f"the patch does not apply to a fresh checkout: {problem}", []
+    named = protected_files(task, checkout)
+    touched = [p for p in _changed_paths(dest) if p in named or guarded(task, p)]
+    protected = sorted(set(named) | set(touched))
     if protected:
-        at_base = [f for f in protected if (checkout / f).exists()]
+        at_base = [f for f in protected if (checkout / f).exists() or (checkout / f).is_symlink()]
         if at_base:
             _git(dest, "checkout", "HEAD", "--", *at_base)
         for rel in set(protected) - set(at_base):
@@ -112,7 +133,7 @@ def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> str | Non
         problem = _apply(dest, task.test_patch)
         if problem is not None:
             raise GradingError(f"the task's test_patch does not apply: {problem}")
-    return None
+    return None, touched
 
 
 def run_task_tests(task: EvalTask, repo: Path, sandbox: Sandbox, timeout: float) -> tuple[dict[str, str], str | None]:
@@ -134,7 +155,7 @@ def grade(task: EvalTask, checkout: Path, patch: str, sandbox: Sandbox, bash_tim
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="coder-grade-") as tmp:
         repo = Path(tmp) / "repo"
-        problem = prepare(task, checkout, patch, repo)
+        problem, restored = prepare(task, checkout, patch, repo)
         if problem is not None:
             return GradeResult(resolved=False, patch_applied=False, seconds=round(time.monotonic() - began, 3),
                                error=problem)
@@ -143,4 +164,4 @@ def grade(task: EvalTask, checkout: Path, patch: str, sandbox: Sandbox, bash_tim
     p2p = {t: outcomes.get(t, NEVER_RAN) for t in task.pass_to_pass}
     resolved = all(passes(v) for v in (*f2p.values(), *p2p.values()))
     return GradeResult(resolved=resolved, patch_applied=True, fail_to_pass=f2p, pass_to_pass=p2p,
-                       seconds=round(time.monotonic() - began, 3), error=error)
+                       seconds=round(time.monotonic() - began, 3), error=error, restored=restored)

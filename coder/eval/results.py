@@ -36,6 +36,7 @@ class GradeResult(_Lossless):
     pass_to_pass: dict[str, str] = Field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    restored: list[str] = Field(default_factory=list)  # protected files the patch changed, put back before the tests
 
 
 class RunRecord(_Lossless):

@@ -32,6 +32,8 @@ class EvalTask:
     repo_source: str | None = None  # for SWE-bench: the local clone or mirror
     commit: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    protected: tuple[str, ...] = ()  # task.yaml's `protected` globs: files restored before grading
+    protect_test_layout: bool = False  # also restore every test file and test data dir (task.yaml without `protected`)
 
     def checkout(self, dest: Path) -> Path:
         """A fresh one-commit git repository of the task's starting state at DEST."""
@@ -48,7 +50,8 @@ def from_task_dir(task_dir: Path) -> EvalTask:
         id=spec.id, language=spec.language, issue=spec.issue, fail_to_pass=tuple(spec.fail_to_pass),
         pass_to_pass=tuple(spec.pass_to_pass), test_command=spec.test_command, setup=spec.setup,
         reference_patch=fix.read_text(encoding="utf-8") if fix.is_file() else "", difficulty=spec.difficulty,
-        source=str(task_dir), task_dir=str(task_dir.resolve()), tags=tuple(spec.tags))
+        source=str(task_dir), task_dir=str(task_dir.resolve()), tags=tuple(spec.tags),
+        protected=tuple(spec.protected or ()), protect_test_layout=spec.protected is None)
 
 
 def filter_tasks(tasks: list[EvalTask], patterns: list[str] | None) -> list[EvalTask]:

@@ -50,6 +50,9 @@ class TaskSpec(BaseModel):
     pass_to_pass: list[str] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"] | None = None
     tags: list[Tag] = Field(default_factory=list)
+    protected: list[str] | None = Field(None, description=(
+        "Globs (fnmatch: * also matches /) of the files the grader restores before the tests run, besides the files "
+        "the test ids name; default: every test file and test data directory by the usual layouts."))
     source: str | None = Field(None, max_length=500, description="Where the task comes from (a benchmark and its "
                                                                  "item, a repository and commit); free text.")
 

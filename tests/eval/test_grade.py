@@ -72,7 +72,7 @@ def test_tests_the_agent_edited_are_restored_before_grading(pager: tuple[EvalTas
 def test_prepare_leaves_the_checkout_alone(pager: tuple[EvalTask, Path], tmp_path: Path) -> None:
     t, checkout = pager
     before = (checkout / PAGER_FILE).read_text()
-    assert prepare(t, checkout, diff_after(checkout, {PAGER_FILE: (BUGGY_LINE, FIX_LINE)}), tmp_path / "g") is None
+    assert prepare(t, checkout, diff_after(checkout, {PAGER_FILE: (BUGGY_LINE, FIX_LINE)}), tmp_path / "g") == (None, [])
     assert FIX_LINE in (tmp_path / "g" / PAGER_FILE).read_text() and (checkout / PAGER_FILE).read_text() == before
     assert protected_files(t, checkout) == ["tests/test_links.py", "tests/test_paginator.py"]
 
@@ -96,7 +96,7 @@ LEAK = "diff --git a/etc/passwd b/leak.txt\nsimilarity index 100%\ncopy from /et
 def test_a_patch_copying_a_host_file_is_refused_not_applied(pager: tuple[EvalTask, Path], tmp_path: Path) -> None:
     """`git apply` would read /etc/passwd on the grading host into leak.txt: the shared check refuses it first."""
     t, checkout = pager
-    problem = prepare(t, checkout, LEAK, tmp_path / "g")
+    problem, _ = prepare(t, checkout, LEAK, tmp_path / "g")
     assert problem is not None and problem.startswith("the patch was refused:") and "/etc/passwd" in problem
     assert not (tmp_path / "g" / "leak.txt").exists() and not (checkout / "leak.txt").exists()
 
@@ -115,3 +115,50 @@ def test_a_task_test_patch_with_unsafe_paths_is_a_grading_error(pager: tuple[Eva
     with pytest.raises(GradingError, match="test_patch was refused"):
         prepare(replace(t, test_patch=LEAK), checkout, "", tmp_path / "g")
     assert not (tmp_path / "g" / "leak.txt").exists()
+
+
+CALC_TEST = ("from pathlib import Path\n\nfrom calc import add\n\nDATA = Path(__file__).resolve().parents[1]\n\n\n"
+             "def test_add():\n    assert add(2, 3) == int((DATA / '{data}').read_text())\n\n\n"
+             "def test_zero():\n    assert add(0, 0) == 0\n")
+
+
+def data_task(make_repo: object, data: str, protected: list[str] | None) -> tuple[EvalTask, Path]:
+    """A task whose failing test compares with a data file that no test id names, and the task's checkout."""
+    import yaml
+
+    from coder.eval.tasks import from_task_dir
+
+    repo = make_repo({"calc.py": "def add(a, b):\n    return a - b\n",  # type: ignore[operator]
+                      "tests/test_calc.py": CALC_TEST.format(data=data), data: "5\n"})
+    task_dir = repo.parent / "task"
+    task_dir.mkdir()
+    spec = {"id": "data", "language": "python", "issue": "add() subtracts",
+            "fail_to_pass": ["tests/test_calc.py::test_add"], "pass_to_pass": ["tests/test_calc.py::test_zero"],
+            "repo": str(repo), **({"protected": protected} if protected is not None else {})}
+    (task_dir / "task.yaml").write_text(yaml.safe_dump(spec))
+    t = from_task_dir(task_dir)
+    return t, t.checkout(repo.parent / "checkout")
+
+
+@pytest.mark.parametrize("data, protected", [("tests/data/expected.txt", None), ("golden/expected.txt", ["golden/*"])])
+def test_test_data_a_run_changes_is_restored_and_reported(make_repo: object, data: str, protected: list[str] | None
+                                                          ) -> None:
+    """Changing the expected value next to the tests (by default every test file and test data dir is protected), or a
+    file task.yaml's `protected` globs name, does not make a run pass; the grade says what was put back."""
+    t, checkout = data_task(make_repo, data, protected)
+    cheat = diff_after(checkout, {data: ("5", "-1")})
+    result = grade_patch(t, checkout, cheat, LocalSandbox(), 60)
+    assert not result.resolved and result.restored == [data], result
+    fixed = grade_patch(t, checkout, diff_after(checkout, {"calc.py": ("a - b", "a + b")}), LocalSandbox(), 60)
+    assert fixed.resolved and fixed.restored == []
+
+
+def test_a_new_conftest_beside_the_tests_is_removed_before_grading(make_repo: object) -> None:
+    t, checkout = data_task(make_repo, "tests/data/expected.txt", None)
+    (checkout / "tests" / "conftest.py").write_text("import calc\ncalc.add = lambda a, b: a + b\n")
+    subprocess.run(["git", "add", "-N", "tests/conftest.py"], cwd=checkout, check=True)
+    cheat = diff_after(checkout, {})
+    (checkout / "tests" / "conftest.py").unlink()
+    assert "tests/conftest.py" in cheat
+    result = grade_patch(t, checkout, cheat, LocalSandbox(), 60)
+    assert not result.resolved and result.restored == ["tests/conftest.py"]
