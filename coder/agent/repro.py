@@ -22,6 +22,7 @@ from .repair_context import Ranked, language_of
 # A fenced block, an interpreter session, a traceback or a shell command: the issue shows how to reproduce the bug.
 _REPRO_SIGNS = re.compile(r"^\s*```|^\s*>>> |Traceback \(most recent call last\)|^\s*\$ \S", re.M)
 _NUMBERED = re.compile(r"^ *\d+\t(.*)$")
+_GREP_HIT = re.compile(r"^([^:\n]+):\d+: ")  # a grep hit: path:line: text
 _PARAMETRIZED = re.compile(r"\[.*\]$")
 EXAMPLE_LINES = 80  # the head of the existing test file shown as the example
 REPRO_STEM = "coder_repro"
@@ -80,9 +81,9 @@ def _grep_files(sandbox: SandboxSession, pattern: str) -> list[str]:
     found = sandbox.call("grep", {"pattern": pattern})
     files: list[str] = []
     for line in found.output.splitlines() if found.ok else []:
-        path = line.split(":", 1)[0]
-        if ":" in line and is_test_path(path) and path not in files:
-            files.append(path)
+        match = _GREP_HIT.match(line)
+        if match and is_test_path(match.group(1)) and match.group(1) not in files:
+            files.append(match.group(1))
     return files
 
 
