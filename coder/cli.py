@@ -21,6 +21,7 @@ from .apply import ApplyError, Outcome, apply_to_worktree, commit_on_branch, is_
 from .config import Config, ConfigError, load_config
 from .errors import UsageError
 from .eval import cli as eval_cli
+from .eval import tasks_cli
 from .events import ApprovalRequested, Decision, RunFinished
 from .factories import open_agent
 from .github import cli as github_cli
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     models_cli.add_parser(sub)
     eval_cli.add_parser(sub)
+    tasks_cli.add_parser(sub)
     github_cli.add_parser(sub)
 
     doctor = sub.add_parser("doctor", help="probe the model endpoint (local or remote), the Docker sandbox and the "
