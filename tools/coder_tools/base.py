@@ -106,6 +106,7 @@ class WorkspaceOptions:
     env: dict[str, str] = field(default_factory=dict)
     python: str | None = None  # the repository's Python (None: the server's own, as in the local sandbox)
     kill_strays: bool = False  # after each command, kill every other process of this user (only in a container)
+    test_timeout: float | None = None  # seconds per test where the runner allows it (pytest, unittest); None: none
 
 
 class Workspace:

@@ -40,14 +40,16 @@ from .testrun_parsers import (
     FAILED,
     PASSED,
     SKIPPED,
+    UNFINISHED,
     Parsed,
     parse_cargo,
     parse_go_json,
     parse_node_events,
     parse_pytest_junit,
+    parse_pytest_stream,
     parse_unittest_events,
 )
-from .testrun_scripts import write_scripts
+from .testrun_scripts import PYTEST_PLUGIN_MODULE, write_pytest_plugin, write_scripts
 
 STATE_KEY = "run_tests.runner"
 MAX_FAILURES_SHOWN = 15
@@ -75,18 +77,26 @@ class Invocation:
     display: str
     env: dict[str, str]
     parse: Callable[[str], Parsed] | None  # raw output -> results; None means exit code only
+    python_path: str = ""  # a directory to put first on PYTHONPATH (coder's pytest plugin)
 
 
 def _pytest(runner: Runner, sel: list[str], tmp: Path, root: Path) -> Invocation:
-    junit = tmp / "junit.xml"
-    extra = ["-q", "-p", "no:cacheprovider", "--tb=short", f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+    junit, stream = tmp / "junit.xml", tmp / "pytest.jsonl"
+    write_pytest_plugin(tmp)
+    extra = ["-q", "-p", "no:cacheprovider", "-p", PYTEST_PLUGIN_MODULE, "--tb=short", f"--junitxml={junit}",
+             "-o", "junit_family=xunit1"]
     argv = [*runner.argv, *extra, *sel]
     shown = ["python" if i == 0 and Path(a).name.startswith("python") else a for i, a in enumerate(runner.argv)]
-    return Invocation(
-        argv, None, shlex.join([*shown, "-q", *sel]), {},
-        lambda _out: parse_pytest_junit(junit.read_text(encoding="utf-8", errors="replace"), root)
-        if junit.is_file() else Parsed(),
-    )
+
+    def parse(_out: str) -> Parsed:
+        """junit XML when the run finished; else (killed) what the plugin streamed as tests finished."""
+        if junit.is_file():
+            return parse_pytest_junit(junit.read_text(encoding="utf-8", errors="replace"), root)
+        return parse_pytest_stream(stream.read_text(encoding="utf-8", errors="replace"), root) \
+            if stream.is_file() else Parsed()
+
+    return Invocation(argv, None, shlex.join([*shown, "-q", *sel]), {"CODER_PYTEST_OUT": str(stream)}, parse,
+                      python_path=str(tmp))
 
 
 def _unittest(runner: Runner, sel: list[str], tmp: Path, root: Path) -> Invocation:
@@ -207,10 +217,15 @@ def run_tests(args: RunTestsArgs, ws: Workspace) -> ToolResult:
     selectors = [s.strip() for s in args.tests or [] if s.strip()]
     env = {**os.environ, **ws.options.env}
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    if ws.options.test_timeout:
+        env["CODER_TEST_TIMEOUT"] = f"{ws.options.test_timeout:g}"
     with tempfile.TemporaryDirectory(prefix="coder-tests-") as tmp_name:
         inv = _BUILDERS[runner.kind](runner, selectors, Path(tmp_name), ws.root)
+        run_env = {**env, **inv.env}
+        if inv.python_path:
+            run_env["PYTHONPATH"] = os.pathsep.join(p for p in (inv.python_path, run_env.get("PYTHONPATH")) if p)
         try:
-            code, raw = _execute(inv, ws.root, {**env, **inv.env}, ws.options.bash_timeout)
+            code, raw = _execute(inv, ws.root, run_env, ws.options.bash_timeout)
             if ws.options.kill_strays:  # in a container, nothing a test run started outlives it (setsid'd servers)
                 kill_strays()
         except FileNotFoundError as exc:
@@ -220,7 +235,7 @@ def run_tests(args: RunTestsArgs, ws: Workspace) -> ToolResult:
                 "Check the toolchain is installed, or run the tests with bash.",
                 data={"runner": runner.kind, "command": inv.display},
             )
-        parsed = inv.parse(raw) if inv.parse is not None and code is not None else None
+        parsed = inv.parse(raw) if inv.parse is not None else None  # killed too: what finished before still counts
     result = _result(runner.kind, inv.display, code, raw, parsed, ws.options.bash_timeout)
     if runner.note:
         result = result.model_copy(update={"output": f"Note: {runner.note}\n{result.output}",
@@ -240,8 +255,12 @@ def _result(kind: str, command: str, code: int | None, raw: str, parsed: Parsed 
     }
     where = f"({kind}: {command})"
     if code is None:
-        text = (f"Tests did not finish within {timeout:g}s; the whole process group was killed {where}. "
-                "Run a subset with tests=[...] or look for a test that hangs.")
+        text = f"Tests did not finish within {timeout:g}s; the whole process group was killed {where}."
+        if tests:
+            hung = [t for t in tests if parsed is not None and parsed.notes.get(t) == UNFINISHED]
+            text += (f" Before that: {counts[PASSED]} passed, {counts[FAILED]} failed, {counts[ERROR]} errors, "
+                     f"{counts[SKIPPED]} skipped" + (f"; still running: {', '.join(hung[:5])}" if hung else "") + ".")
+        text += " Run a subset with tests=[...] or look for a test that hangs."
         return ToolResult(ok=False, output=f"{text}\n\nOutput so far:\n{_tail(raw)}", data=data)
     if parsed is None:  # exit code only
         verdict = "passed" if code == 0 else "failed"

@@ -106,18 +106,73 @@ def parse_pytest_junit(xml_text: str, root: Path) -> Parsed:
     return out
 
 
-# ---------------------------------------------------------------- unittest (our runner's JSON lines)
+UNFINISHED = "did not finish: the run was killed at its time limit while this test ran"
 
-def parse_unittest_events(text: str) -> Parsed:
-    """Lines of {"id", "status", "note"} written by the bundled unittest runner."""
+
+def parse_pytest_stream(text: str, root: Path) -> Parsed:
+    """The JSON lines of coder's pytest plugin (testrun_scripts.PYTEST_PLUGIN), read when junit XML is missing because
+    the run was killed: every finished test, plus the one that was running, as failed."""
     out = Parsed()
+    base = root
+    started: list[str] = []
+    finished: set[str] = set()
     for line in text.splitlines():
         try:
             ev = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(ev, dict) and ev.get("status") in _RANK:
+        if not isinstance(ev, dict):
+            continue
+        if "root" in ev:
+            base = Path(str(ev["root"]))
+            continue
+        node = str(ev.get("id", ""))
+        path, sep, rest = node.partition("::")
+        try:
+            rel = os.path.relpath(base / path, root).replace(os.sep, "/") if path else node
+        except ValueError:
+            rel = path
+        test_id = f"{rel}{sep}{rest}" if not rel.startswith("..") else node
+        when, outcome = ev.get("when"), ev.get("outcome")
+        note = compact(str(ev.get("note", "")).splitlines())
+        if when == "start":
+            started.append(test_id)
+        elif when == "collect":
+            out.add(test_id, ERROR, note)
+        elif outcome == "skipped" or ev.get("xfail"):
+            out.add(test_id, SKIPPED)
+            finished.add(test_id)
+        elif outcome == "failed":
+            out.add(test_id, FAILED if when == "call" else ERROR, note)
+            finished.add(test_id)
+        elif when == "call" and outcome == "passed":
+            out.add(test_id, PASSED)
+            finished.add(test_id)
+    for test_id in started:
+        if test_id not in finished:
+            out.add(test_id, FAILED, UNFINISHED)
+    return out
+
+
+# ---------------------------------------------------------------- unittest (our runner's JSON lines)
+
+def parse_unittest_events(text: str) -> Parsed:
+    """Lines of {"id", "status", "note"} written by the bundled unittest runner (status "start" as each test begins: one
+    with no outcome was running when the run was killed)."""
+    out = Parsed()
+    started: dict[str, None] = {}
+    for line in text.splitlines():
+        try:
+            ev = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(ev, dict) and ev.get("status") == "start":
+            started[str(ev.get("id"))] = None
+        elif isinstance(ev, dict) and ev.get("status") in _RANK:
             out.add(str(ev["id"]), ev["status"], compact(str(ev.get("note", "")).splitlines()))
+    for test_id in started:
+        if test_id not in out.tests:
+            out.add(test_id, FAILED, UNFINISHED)
     return out
 
 
@@ -128,6 +183,8 @@ def parse_node_events(text: str, root: Path) -> Parsed:
     out = Parsed()
     stacks: dict[str, list[str]] = {}
     stderr: dict[str, list[str]] = {}
+    started: dict[str, None] = {}  # tests that began, by id: one that never ended was running when the run was killed
+    ended: set[str] = set()
     for line in text.splitlines():
         try:
             ev = json.loads(line)
@@ -145,9 +202,12 @@ def parse_node_events(text: str, root: Path) -> Parsed:
         stack = stacks.setdefault(file, [])
         del stack[nesting:]
         stack.append(name)
-        if kind == "test:start":
-            continue
         rel = _relative(file, root)
+        if kind == "test:start":
+            if not (nesting == 0 and file and name == file):
+                started[f"{rel}::{' > '.join(stack)}"] = None
+            continue
+        ended.add(f"{rel}::{' > '.join(stack)}")
         if nesting == 0 and file and name == file:  # the whole file failed to load or crashed
             note = compact("".join(stderr.get(file, [])).splitlines()) or str(ev.get("error") or "")
             out.add(rel, ERROR if kind == "test:fail" else PASSED, note)
@@ -164,6 +224,9 @@ def parse_node_events(text: str, root: Path) -> Parsed:
         else:
             note = compact(str(ev.get("error") or "").replace(f"{root}{os.sep}", "").splitlines())
             out.add(test_id, ERROR if ev.get("failureType") == "hookFailed" else FAILED, note)
+    for test_id in started:
+        if test_id not in ended and not any(other.startswith(test_id + " > ") for other in started):
+            out.add(test_id, FAILED, UNFINISHED)  # a suite that never ended is not a test; its running test is
     return out
 
 
@@ -186,6 +249,7 @@ def parse_go_json(text: str) -> Parsed:
     output: dict[tuple[str, str], list[str]] = {}
     failed_pkgs: list[str] = []
     plain: list[str] = []
+    running: dict[str, None] = {}  # tests that began and have not ended (one left is where a killed run hung)
     for line in text.splitlines():
         try:
             ev = json.loads(line) if line.startswith("{") else None
@@ -199,9 +263,12 @@ def parse_go_json(text: str) -> Parsed:
             continue
         pkg, test, action = str(ev.get("Package", "")), ev.get("Test"), ev.get("Action")
         key = (pkg, str(test or ""))
+        if test and action == "run":
+            running[f"{pkg}::{test}"] = None
         if action == "output":
             output.setdefault(key, []).append(str(ev.get("Output", "")))
         elif test and action in ("pass", "fail", "skip"):
+            running.pop(f"{pkg}::{test}", None)
             status = {"pass": PASSED, "fail": FAILED, "skip": SKIPPED}[action]
             note = compact([ln.strip() for ln in "".join(output.get(key, [])).splitlines() if not _GO_NOISE.match(ln)])
             out.add(f"{pkg}::{test}", status, note)
@@ -211,6 +278,8 @@ def parse_go_json(text: str) -> Parsed:
         if not any(k.startswith(pkg + "::") and v in (FAILED, ERROR) for k, v in out.tests.items()):
             lines = "".join(output.get((pkg, ""), [])).splitlines()
             out.add(pkg, ERROR, compact([ln for ln in lines if not ln.startswith(("FAIL", "ok"))][-NOTE_LINES:]))
+    for test_id in running:  # a test whose subtest hung did not finish either
+        out.add(test_id, FAILED, UNFINISHED)
     return out
 
 

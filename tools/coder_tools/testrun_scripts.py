@@ -35,12 +35,34 @@ export default async function* coderReporter(source) {
 # Runs unittest discovery (or named tests) with a result class that appends one JSON line per outcome
 # to $CODER_UNITTEST_OUT; the human-readable verbose report still goes to stderr.
 UNITTEST_RUNNER = r'''
-import json, os, sys, unittest
+import json, os, signal, sys, unittest
 
 OUT = os.environ["CODER_UNITTEST_OUT"]
+LIMIT = float(os.environ.get("CODER_TEST_TIMEOUT") or 0)
+
+
+class CoderTestTimeout(Exception):
+    """The test ran longer than the per-test time limit."""
+
+
+def _expire(signum, frame):
+    raise CoderTestTimeout(f"the test did not finish within {LIMIT:g}s (the per-test time limit)")
 
 
 class JsonResult(unittest.TextTestResult):
+    def startTest(self, test):
+        super().startTest(test)
+        with open(OUT, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"id": test.id(), "status": "start"}) + "\n")
+        if LIMIT > 0 and hasattr(signal, "setitimer"):
+            signal.signal(signal.SIGALRM, _expire)
+            signal.setitimer(signal.ITIMER_REAL, LIMIT)
+
+    def stopTest(self, test):
+        if LIMIT > 0 and hasattr(signal, "setitimer"):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        super().stopTest(test)
+
     def _emit(self, test, status, err=None):
         note = ""
         if err is not None:
@@ -98,6 +120,80 @@ def main():
 
 main()
 '''
+
+
+# A pytest plugin (loaded with -p) that appends one JSON line per test phase to $CODER_PYTEST_OUT as tests finish, so
+# the results up to a hang are still read when the whole run is killed; and, with $CODER_TEST_TIMEOUT, fails a test
+# whose call phase runs longer than that many seconds (SIGALRM; code stuck in C without returning to Python is
+# stopped only by the command's own timeout).
+PYTEST_PLUGIN = r'''
+import json
+import os
+import signal
+
+import pytest
+
+_OUT = os.environ.get("CODER_PYTEST_OUT")
+_LIMIT = float(os.environ.get("CODER_TEST_TIMEOUT") or 0)
+
+
+class CoderTestTimeout(Exception):
+    """The test ran longer than the per-test time limit."""
+
+
+def _emit(record):
+    if _OUT:
+        with open(_OUT, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+
+def pytest_sessionstart(session):
+    _emit({"root": str(session.config.rootpath)})
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _emit({"id": nodeid, "when": "start"})
+
+
+def pytest_runtest_logreport(report):
+    note = ""
+    if report.failed:
+        note = str(getattr(report, "longreprtext", "") or "")[-2000:]
+    _emit({"id": report.nodeid, "when": report.when, "outcome": report.outcome, "note": note,
+           "xfail": hasattr(report, "wasxfail")})
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _emit({"id": report.nodeid, "when": "collect", "outcome": "failed",
+               "note": str(getattr(report, "longreprtext", "") or "")[-2000:]})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if _LIMIT <= 0 or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CoderTestTimeout(f"the test did not finish within {_LIMIT:g}s (the per-test time limit)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, _LIMIT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+'''
+PYTEST_PLUGIN_MODULE = "coder_pytest_stream"
+
+
+def write_pytest_plugin(tmp: Path) -> Path:
+    """Write the pytest plugin into tmp (put tmp on PYTHONPATH and pass -p coder_pytest_stream)."""
+    path = tmp / f"{PYTEST_PLUGIN_MODULE}.py"
+    path.write_text(PYTEST_PLUGIN, encoding="utf-8")
+    return path
 
 
 def write_scripts(tmp: Path) -> tuple[Path, Path]:
