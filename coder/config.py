@@ -68,6 +68,8 @@ class SandboxConfig(Section):
 
 class TestsConfig(Section):
     command: str | None = Field(None, description="Test command; detected (pytest, unittest, npm, go, cargo) when unset.")
+    timeout: float | None = Field(None, gt=0, description="Seconds per test where the runner allows it (pytest, "
+                                                          "unittest): a test past it fails; unset: no per-test limit.")
 
 
 class GuidedConfig(Section):

@@ -11,6 +11,7 @@ class Task:
     repo: Path
     issue: str | None = None
     test_command: str | None = None
+    test_timeout: float | None = None  # seconds per test (a task's own, as in task.yaml; config tests.timeout wins)
 
     @property
     def title(self) -> str:

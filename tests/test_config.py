@@ -290,6 +290,7 @@ def test_every_setting_is_classified() -> None:
         "guided.candidates", "guided.rounds", "guided.functions", "guided.temperature", "guided.reply_tokens",
         "guided.repro_tries",  # a test file written in the sandbox, kept only with a fix, and named in test_files
         "tests.command",  # runs inside the sandbox, like any test
+        "tests.timeout",  # a per-test limit inside the sandbox
         # templates are read from prompts/ only (jinja refuses paths that leave it)
         "prompts.system", "prompts.task", "prompts.format_error", "prompts.repeat_hint", "prompts.submit_check",
         "prompts.repair", "prompts.repair_feedback", "prompts.repair_code", "prompts.repro_test", "prompts.choose",

@@ -37,9 +37,10 @@ class CheckedSandbox:
 
 
 def workspace_options(config: Config, task: Task) -> WorkspaceOptions:
-    """What the tool server is told at start: the test command, the command timeout and the output cap."""
+    """What the tool server is told at start: the test command, the per-test and command timeouts, the output cap."""
     return WorkspaceOptions(test_command=config.tests.command or task.test_command,
-                            bash_timeout=config.sandbox.bash_timeout, output_cap=config.sandbox.output_cap)
+                            bash_timeout=config.sandbox.bash_timeout, output_cap=config.sandbox.output_cap,
+                            test_timeout=config.tests.timeout or task.test_timeout)
 
 
 def open_checked(sandbox: Sandbox, task: Task, config: Config) -> CheckedSandbox:

@@ -139,7 +139,7 @@ def prepare(task: EvalTask, checkout: Path, patch: str, dest: Path) -> tuple[str
 def run_task_tests(task: EvalTask, repo: Path, sandbox: Sandbox, timeout: float) -> tuple[dict[str, str], str | None]:
     """(the runner's outcome per test id, the first line of its complaint or None), running TASK's tests in REPO in a
     fresh SANDBOX session; GradingError when no test could run at all."""
-    options = WorkspaceOptions(test_command=task.test_command, bash_timeout=timeout)
+    options = WorkspaceOptions(test_command=task.test_command, bash_timeout=timeout, test_timeout=task.test_timeout)
     chosen = selectors(task, repo)
     with sandbox.open(repo, options) as session:
         result = session.call("run_tests", {"tests": chosen} if chosen else {})

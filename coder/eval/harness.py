@@ -101,7 +101,8 @@ class CoderHarness:
         agent = Agent(model, sandbox, self.config, trajectory_dir=self.trajectory_dir)
         tally = EventTally(on_step)
         try:
-            with agent.session(Task(repo=checkout, issue=task.issue, test_command=task.test_command)) as session:
+            with agent.session(Task(repo=checkout, issue=task.issue, test_command=task.test_command,
+                                         test_timeout=task.test_timeout)) as session:
                 for event in session.start():
                     tally(event)
         finally:

@@ -23,6 +23,7 @@ class EvalTask:
     fail_to_pass: tuple[str, ...]
     pass_to_pass: tuple[str, ...] = ()
     test_command: str | None = None
+    test_timeout: float | None = None  # seconds per test (pytest, unittest)
     setup: str | None = None
     test_patch: str = ""  # applied in the grading sandbox only (SWE-bench); the agent never sees it
     reference_patch: str = ""  # the known fix (fix.patch, or SWE-bench's `patch`): for the `gold` harness
@@ -48,7 +49,8 @@ def from_task_dir(task_dir: Path) -> EvalTask:
     fix = task_dir / "fix.patch"
     return EvalTask(
         id=spec.id, language=spec.language, issue=spec.issue, fail_to_pass=tuple(spec.fail_to_pass),
-        pass_to_pass=tuple(spec.pass_to_pass), test_command=spec.test_command, setup=spec.setup,
+        pass_to_pass=tuple(spec.pass_to_pass), test_command=spec.test_command, test_timeout=spec.test_timeout,
+        setup=spec.setup,
         reference_patch=fix.read_text(encoding="utf-8") if fix.is_file() else "", difficulty=spec.difficulty,
         source=str(task_dir), task_dir=str(task_dir.resolve()), tags=tuple(spec.tags),
         protected=tuple(spec.protected or ()), protect_test_layout=spec.protected is None)

@@ -46,6 +46,7 @@ class TaskSpec(BaseModel):
     commit: str | None = Field(None, description="Revision to check out; required with a git URL.")
     setup: str | None = Field(None, description="Command run once in the sandbox image (Docker) or checkout (local).")
     test_command: str | None = None
+    test_timeout: float | None = Field(None, gt=0, description="Seconds per test where the runner allows it.")
     fail_to_pass: list[str] = Field(min_length=1)
     pass_to_pass: list[str] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"] | None = None

@@ -131,3 +131,17 @@ def test_a_test_command_that_says_python_runs_the_same_in_both_sandboxes(tmp_pat
     task_dir = make_task(tmp_path, "says-python", GOOD + "test_command: python -m pytest -q\n")
     report = check_task(from_task_dir(task_dir), plan)
     assert report.ok, report.problems
+
+
+def test_a_task_whose_bug_hangs_is_checked_with_its_test_timeout(tmp_path: Path, plan: SandboxPlan) -> None:
+    """With test_timeout the hanging fail_to_pass test fails on its own (pytest, per test) and the rest still run."""
+    files = {"calc.py": "def add(a, b):\n    while True:\n        pass\n\n\ndef mul(a, b):\n    return a * b\n",
+             "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+                                   "def test_mul():\n    assert mul(2, 3) == 6\n"}
+    fix = ("diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,6 +1,5 @@\n def add(a, b):\n"
+           "-    while True:\n-        pass\n+    return a + b\n \n \n def mul(a, b):\n")
+    yaml_tail = ("test_timeout: 2\nfail_to_pass: ['tests/test_calc.py::test_add']\n"
+                 "pass_to_pass: ['tests/test_calc.py::test_mul']\n")
+    report = check_task(from_task_dir(make_task(tmp_path, "hangs", yaml_tail, files, fix)), plan, timeout=120)
+    assert report.ok, report.problems
+    assert report.before == {"tests/test_calc.py::test_add": "failed", "tests/test_calc.py::test_mul": "passed"}
