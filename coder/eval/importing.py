@@ -57,7 +57,7 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None, stdin: str |
     return proc.stdout
 
 
-def _language(paths: list[str]) -> str | None:
+def language_of_changes(paths: list[str]) -> str | None:
     """The task language: the most common one among the changed source files that coder can run."""
     known = set(get_args(Language))
     counts = Counter(lang if lang != "tsx" else "typescript" for p in paths if (lang := language_for(Path(p))))
@@ -80,9 +80,11 @@ def _starting_commit(repo: Path, commit: str, parent: str, tests: list[str]) -> 
     return start
 
 
-def _outcomes(task: EvalTask, repo: Path, plan: SandboxPlan, timeout: float) -> dict[str, str]:
-    plan.prepare(task, repo)
-    outcomes, _ = run_task_tests(task, repo, plan.sandbox(task.id), timeout)
+def suite_outcomes(task_id: str, language: str, repo: Path, plan: SandboxPlan, timeout: float) -> dict[str, str]:
+    """Every test's outcome when the whole suite of REPO runs in PLAN's sandbox, as the grader runs it."""
+    probe = EvalTask(id=task_id, language=language, issue="", fail_to_pass=())
+    plan.prepare(probe, repo)
+    outcomes, _ = run_task_tests(probe, repo, plan.sandbox(task_id), timeout)
     return outcomes
 
 
@@ -96,18 +98,18 @@ def import_commit(repo: Path, commit: str, out: Path, plan: SandboxPlan, timeout
     changed = [p for p in _git(repo, "diff", "--name-only", "--no-renames", "-z", parent, commit).split("\0") if p]
     tests = [p for p in changed if is_test_path(p)]
     sources = [p for p in changed if not is_test_path(p)]
-    language = _language(sources)
+    language = language_of_changes(sources)
     if not tests or not sources or language is None:
         return Imported(commit, subject, skipped="does not change both tests and source code")
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", repo.resolve().name).strip("-.") or "repo"
     task_id = f"{name}-{commit[:10]}"
     start = _starting_commit(repo, commit, parent, tests)
     fix = _git(repo, "diff", "--binary", "--no-renames", start, commit)
-    probe = EvalTask(id=task_id, language=language, issue=subject, fail_to_pass=(), reference_patch=fix)
     with tempfile.TemporaryDirectory(prefix="coder-import-") as tmp:
         try:
-            before = _outcomes(probe, export_revision(repo, start, Path(tmp) / "before"), plan, timeout)
-            after = _outcomes(probe, export_revision(repo, commit, Path(tmp) / "after"), plan, timeout)
+            before = suite_outcomes(task_id, language, export_revision(repo, start, Path(tmp) / "before"), plan,
+                                    timeout)
+            after = suite_outcomes(task_id, language, export_revision(repo, commit, Path(tmp) / "after"), plan, timeout)
         except GradingError as exc:
             return Imported(commit, subject, skipped=str(exc))
     # A bug fix's test ran and failed before it; one that could not run (it imports what the commit adds) tests a

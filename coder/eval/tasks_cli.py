@@ -1,4 +1,5 @@
-"""`coder tasks import`: make coder eval task folders from the bug-fix commits of a git repository."""
+"""`coder tasks import` and `import-exercises`: coder eval task folders from the bug-fix commits of a git repository,
+or from a directory of exercises with reference solutions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from ..config import load_config
 from ..visible import visible_line
+from .import_exercises import import_exercises
 from .importing import Imported, import_commits
 from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from .taskspec import TaskSpecError
@@ -34,11 +36,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                     "user would have reported.")
     imp.add_argument("repo", type=Path, help="a git repository")
     imp.add_argument("--last", type=_positive, default=5, help="tasks to make (default 5)")
-    imp.add_argument("--out", type=Path, default=Path("my-tasks"), help="where the task folders go (default my-tasks)")
-    imp.add_argument("--sandbox", choices=["auto", "local", "docker"])
-    imp.add_argument("--toolchain", default=DEFAULT_TOOLCHAIN, metavar="CMD",
-                     help="setup command for the shared Docker toolchain image ('none': the bare sandbox image)")
-    imp.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (default 300)")
+    ex = actions.add_parser(
+        "import-exercises", help="task folders from a directory of exercises (a stub or buggy program with its tests "
+                                 "and a reference solution)",
+        description="Each subdirectory is an exercise: its files less the solution directory are the starting state, "
+                    "the solution directory's files laid over them (same relative paths) the fix. The suite runs both "
+                    "ways in a sandbox for fail_to_pass (not passing on the stub, a test that cannot run included) "
+                    "and pass_to_pass. The issue is the exercise's README.md or instructions.md.")
+    ex.add_argument("directory", type=Path, help="the directory of exercises")
+    ex.add_argument("--solution", default="solution", metavar="DIR",
+                    help="each exercise's subdirectory holding the reference solution (default: solution)")
+    for action in (imp, ex):
+        action.add_argument("--out", type=Path, default=Path("my-tasks"),
+                            help="where the task folders go (default my-tasks)")
+        action.add_argument("--sandbox", choices=["auto", "local", "docker"])
+        action.add_argument("--toolchain", default=DEFAULT_TOOLCHAIN, metavar="CMD",
+                            help="setup command for the shared Docker toolchain image ('none': the bare sandbox image)")
+        action.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (default 300)")
     tasks.set_defaults(handler=run)
 
 
@@ -53,13 +67,17 @@ def run(args: argparse.Namespace) -> int:
     plan, warning = plan_sandboxes(config.sandbox, None if args.toolchain.strip() in ("", "none") else args.toolchain)
     if warning:
         print(f"warning: {visible_line(warning)}")
+    show = lambda r: print(visible_line(_line(r)), flush=True)  # noqa: E731
     try:
-        results = import_commits(args.repo, args.out, plan, args.last, args.timeout,
-                                 lambda r: print(visible_line(_line(r)), flush=True))
+        if args.tasks_command == "import":
+            results = import_commits(args.repo, args.out, plan, args.last, args.timeout, show)
+        else:
+            results = import_exercises(args.directory, args.out, plan, args.solution, args.timeout, show)
     except TaskSpecError as exc:
         print(f"coder: error: {visible_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     made = [r for r in results if r.task_dir is not None]
-    print(f"{len(made)} task(s) written to {args.out} from {len(results)} commit(s) looked at"
+    looked = "commit(s)" if args.tasks_command == "import" else "exercise(s)"
+    print(f"{len(made)} task(s) written to {args.out} from {len(results)} {looked} looked at"
           + (f"; check them with `coder eval {args.out} --check`" if made else ""))
     return EXIT_OK if made else EXIT_NONE

@@ -81,3 +81,42 @@ def test_a_directory_that_is_not_a_git_repository_is_a_usage_error(tmp_path: Pat
     err = capsys.readouterr().err.strip()
     assert err == f"coder: error: {tmp_path} is not a git repository"
     assert subprocess.run(["git", "-C", str(tmp_path), "status"], capture_output=True).returncode != 0
+
+
+def exercise(root: Path, name: str, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / name / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / name / rel).write_text(text)
+
+
+def test_exercises_with_solutions_become_tasks_that_pass_the_check(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A stub missing a name the tests import (the tests cannot even run) and a buggy program both make tasks; an
+    exercise without a solution, or whose solution fixes nothing, is skipped with the reason."""
+    root = tmp_path / "exercises"
+    exercise(root, "leap", {"README.md": "Tell leap years.\n", "leap.py": "def leap(year):\n    pass\n",
+                            "test_leap.py": "from leap import leap, days\n\n\ndef test_leap():\n"
+                                            "    assert leap(2000)\n\n\ndef test_days():\n    assert days(2001) == 365\n",
+                            "solution/leap.py": "def leap(year):\n    return year % 4 == 0 and (year % 100 != 0 or "
+                                                "year % 400 == 0)\n\n\ndef days(year):\n    return 366 if leap(year) "
+                                                "else 365\n"})
+    exercise(root, "bitcount", {"bitcount.py": "def bitcount(n):\n    return bin(n).count('0')\n",
+                                "test_bitcount.py": "from bitcount import bitcount\n\n\ndef test_seven():\n"
+                                                    "    assert bitcount(7) == 3\n\n\ndef test_zero_bits():\n"
+                                                    "    assert bitcount(1) >= 0\n",
+                                "solution/bitcount.py": "def bitcount(n):\n    return bin(n).count('1')\n"})
+    exercise(root, "nosolution", {"a.py": "x = 1\n", "test_a.py": "def test_a():\n    pass\n"})
+    out = tmp_path / "tasks"
+    assert main(["tasks", "import-exercises", str(root), "--out", str(out), "--sandbox", "local"]) == 0
+    printed = capsys.readouterr().out
+    assert "made leap: leap" in printed and "made bitcount: bitcount" in printed
+    assert "skip nosolution nosolution: no solution/ directory with the reference solution" in printed
+    leap = yaml.safe_load((out / "leap" / "task.yaml").read_text())
+    assert leap["fail_to_pass"] == ["test_leap.py::test_days", "test_leap.py::test_leap"]
+    assert leap["issue"] == "Tell leap years." and not (out / "leap" / "repo" / "solution").exists()
+    bitcount = yaml.safe_load((out / "bitcount" / "task.yaml").read_text())
+    assert (bitcount["fail_to_pass"], bitcount["pass_to_pass"]) == (["test_bitcount.py::test_seven"],
+                                                                   ["test_bitcount.py::test_zero_bits"])
+    assert bitcount["issue"] == "bitcount: make its tests pass."
+    assert main(["eval", str(out), "--check", "--sandbox", "local"]) == 0
+    assert "2 of 2 task(s) pass the check" in capsys.readouterr().out
