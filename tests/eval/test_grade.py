@@ -162,3 +162,22 @@ def test_a_new_conftest_beside_the_tests_is_removed_before_grading(make_repo: ob
     assert "tests/conftest.py" in cheat
     result = grade_patch(t, checkout, cheat, LocalSandbox(), 60)
     assert not result.resolved and result.restored == ["tests/conftest.py"]
+
+
+def test_a_scripted_run_that_edits_the_test_data_is_graded_on_the_original_data(make_repo: object,
+                                                                                make_plan: object) -> None:
+    """The whole eval: a scripted coder run changes the expected value beside the tests (the tool loop's test-file
+    guard refuses edit_file there, so it writes it with bash) and submits; the run's own tests pass, the grade does
+    not, and the record says what was put back."""
+    from coder.eval.runner import Evaluation
+    from coder.testing import call, reply
+    from conftest import RecordingDisplay, scripted_factory
+
+    t, _ = data_task(make_repo, "tests/data/expected.txt", None)
+    steps = [reply("1. Make the test pass", call("bash", "c1", command="echo -1 > tests/data/expected.txt")),
+             reply("", call("submit", "c2", summary="done")), reply("", call("submit", "c3", summary="done"))]
+    plan = make_plan([t], model_factory=scripted_factory({t.id: lambda _t, _r: steps}),  # type: ignore[operator]
+                     strategies=["tools"])
+    (record,) = Evaluation(plan, RecordingDisplay()).run().records
+    assert "tests/data/expected.txt" in record.patch and not record.resolved, record
+    assert record.grade.restored == ["tests/data/expected.txt"]
