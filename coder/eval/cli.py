@@ -30,7 +30,8 @@ class EvalUsageError(UsageError):
     """A user mistake in `coder eval`: one line, exit code 2."""
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
+    """An argparse type: an int of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
@@ -53,8 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "(default: the configuration's agent.strategy, as coder/MODEL)")
     p.add_argument("--base-url", help="an OpenAI-compatible endpoint instead of the local runtime")
     p.add_argument("--provider", choices=["openai_compat", "local"])
-    p.add_argument("--workers", type=_positive, default=1, help="runs in parallel (default 1)")
-    p.add_argument("--runs", type=_positive, default=1, help="runs per task and configuration (default 1)")
+    p.add_argument("--workers", type=positive, default=1, help="runs in parallel (default 1)")
+    p.add_argument("--runs", type=positive, default=1, help="runs per task and configuration (default 1)")
     p.add_argument("--redo", action="store_true", help="run again what --out already holds results for")
     p.add_argument("--out", type=Path, default=Path("eval-results"), help="output directory (default eval-results)")
     p.add_argument("--compare", action="append", default=[], choices=[h for h in HARNESSES if h != "coder"],
@@ -66,9 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="setup command for the shared Docker toolchain image ('none': the bare sandbox image)")
     p.add_argument("--swe-repos", type=Path, metavar="DIR|FILE",
                    help="local clones for SWE-bench instances: DIR/owner__name, or a YAML/JSON mapping file")
-    p.add_argument("--max-steps", type=_positive, default=30, help="model calls per run (default 30)")
+    p.add_argument("--max-steps", type=positive, default=30, help="model calls per run (default 30)")
     p.add_argument("--max-seconds", type=float, default=600.0, help="wall-clock seconds per run (default 600)")
-    p.add_argument("--max-tokens", type=_positive, default=500_000, help="tokens per run (default 500000)")
+    p.add_argument("--max-tokens", type=positive, default=500_000, help="tokens per run (default 500000)")
     p.add_argument("--command-timeout", type=float, default=120.0, help="seconds per command or test run (default 120)")
     p.add_argument("--grade-timeout", type=float, default=300.0, help="seconds for the grading test run (default 300)")
     p.add_argument("--mini-config", default="mini", help="mini-swe-agent config name or path (default mini)")

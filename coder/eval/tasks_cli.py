@@ -9,19 +9,13 @@ from pathlib import Path
 
 from ..config import load_config
 from ..visible import visible_line
+from .cli import positive
 from .import_exercises import import_exercises
 from .importing import Imported, import_commits
 from .sandboxing import DEFAULT_TOOLCHAIN, plan_sandboxes
 from .taskspec import TaskSpecError
 
 EXIT_OK, EXIT_NONE, EXIT_USAGE = 0, 1, 2
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                     "for fail_to_pass and pass_to_pass. The issue text is the commit message: edit it into what a "
                     "user would have reported.")
     imp.add_argument("repo", type=Path, help="a git repository")
-    imp.add_argument("--last", type=_positive, default=5, help="tasks to make (default 5)")
+    imp.add_argument("--last", type=positive, default=5, help="tasks to make (default 5)")
     ex = actions.add_parser(
         "import-exercises", help="task folders from a directory of exercises (a stub or buggy program with its tests "
                                  "and a reference solution)",

@@ -6,8 +6,10 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
@@ -109,6 +111,17 @@ def parse_pytest_junit(xml_text: str, root: Path) -> Parsed:
 UNFINISHED = "did not finish: the run was killed at its time limit while this test ran"
 
 
+def json_objects(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of TEXT, one per line; other lines (a partly written last line of a killed run) are skipped."""
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            yield value
+
+
 def parse_pytest_stream(text: str, root: Path) -> Parsed:
     """The JSON lines of coder's pytest plugin (testrun_scripts.PYTEST_PLUGIN), read when junit XML is missing because
     the run was killed: every finished test, plus the one that was running, as failed."""
@@ -116,13 +129,7 @@ def parse_pytest_stream(text: str, root: Path) -> Parsed:
     base = root
     started: list[str] = []
     finished: set[str] = set()
-    for line in text.splitlines():
-        try:
-            ev = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(ev, dict):
-            continue
+    for ev in json_objects(text):
         if "root" in ev:
             base = Path(str(ev["root"]))
             continue
@@ -161,14 +168,10 @@ def parse_unittest_events(text: str) -> Parsed:
     with no outcome was running when the run was killed)."""
     out = Parsed()
     started: dict[str, None] = {}
-    for line in text.splitlines():
-        try:
-            ev = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(ev, dict) and ev.get("status") == "start":
+    for ev in json_objects(text):
+        if ev.get("status") == "start":
             started[str(ev.get("id"))] = None
-        elif isinstance(ev, dict) and ev.get("status") in _RANK:
+        elif ev.get("status") in _RANK:
             out.add(str(ev["id"]), ev["status"], compact(str(ev.get("note", "")).splitlines()))
     for test_id in started:
         if test_id not in out.tests:
@@ -185,13 +188,7 @@ def parse_node_events(text: str, root: Path) -> Parsed:
     stderr: dict[str, list[str]] = {}
     started: dict[str, None] = {}  # tests that began, by id: one that never ended was running when the run was killed
     ended: set[str] = set()
-    for line in text.splitlines():
-        try:
-            ev = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(ev, dict):
-            continue
+    for ev in json_objects(text):
         file = str(ev.get("file") or "")
         kind, name, nesting = ev.get("type"), str(ev.get("name", "")), int(ev.get("nesting") or 0)
         if kind == "test:stderr":
