@@ -12,7 +12,7 @@ from coder.eval.grade import grade as grade_patch
 from coder.eval.grade import prepare, protected_files, selectors
 from coder.eval.tasks import EvalTask
 from coder.sandboxes.local import LocalSandbox
-from conftest import BUGGY_LINE, PAGER_FILE, PAGINATOR, task
+from conftest import BUGGY_LINE, PAGER_FILE, PAGINATOR, RecordingDisplay, scripted_factory, task
 
 FIX_LINE = "        return -(-self.count // self.per_page)\n"
 
@@ -171,7 +171,6 @@ def test_a_scripted_run_that_edits_the_test_data_is_graded_on_the_original_data(
     not, and the record says what was put back."""
     from coder.eval.runner import Evaluation
     from coder.testing import call, reply
-    from conftest import RecordingDisplay, scripted_factory
 
     t, _ = data_task(make_repo, "tests/data/expected.txt", None)
     steps = [reply("1. Make the test pass", call("bash", "c1", command="echo -1 > tests/data/expected.txt")),
