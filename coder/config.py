@@ -77,6 +77,8 @@ class GuidedConfig(Section):
     rounds: int = Field(2, ge=1, le=8, description="Rounds; a round after the first shows the best partial candidate "
                                                     "and its new failure.")
     functions: int = Field(3, ge=1, le=8, description="Most functions shown to the model in one prompt.")
+    file_lines: int = Field(100, ge=0, le=1000, description="A ranked function's file up to this many lines is also "
+                                                           "shown whole, in its own prompt (0: never).")
     temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature after the first (greedy) candidate.")
     reply_tokens: int = Field(1024, ge=64, description="Most tokens of one reply (a diagnosis and whole functions).")
     repro_tries: int = Field(2, ge=0, le=8, description="With no failing test and a repro in the issue: attempts at "

@@ -40,7 +40,8 @@ REPAIR_BASE: dict[str, Any] = {
     "issue": "add() subtracts instead of adding.",
     "tests": [{"path": "tests/test_calc.py", "language": "python", "text": "def test_add():\n    assert add(2, 3) == 5"}],
     "failure": "tests/test_calc.py::test_add:\nassert -1 == 5",
-    "functions": [{"path": "calc.py", "language": "python", "text": "def add(a, b):\n    return a - b"}],
+    "functions": [{"path": "calc.py", "language": "python", "text": "def add(a, b):\n    return a - b", "name": "add"}],
+    "whole": "",
 }
 
 # snapshot name -> (template, context)
@@ -49,6 +50,8 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "repair_user": ("repair.j2", {**REPAIR_BASE, "part": "user"}),
     "repair_user_no_issue_no_test": ("repair.j2", {**REPAIR_BASE, "part": "user", "issue": "", "tests": [],
                                                    "failure": ""}),
+    "repair_user_whole_file": ("repair.j2", {**REPAIR_BASE, "part": "user", "whole": "LIMIT = 3\n\n\ndef add(a, b):\n"
+                                                                                      "    return a - b\n"}),
     "repair_code": ("repair_code.j2", {"language": "python"}),
     "repair_feedback": ("repair_feedback.j2", {"functions": "calc.py:add", "language": "python",
                                                "code": "def add(a, b):\n    return b - a", "fixed": 0, "failing": 1,

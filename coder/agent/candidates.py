@@ -13,11 +13,12 @@ Verdict = Literal["accepted", "rejected", "discarded", "duplicate"]
 
 @dataclass(frozen=True)
 class Target:
-    """The functions one prompt shows: all from one file, ranked first to last."""
+    """The functions one prompt shows, all from one file, ranked first to last; or that whole file."""
 
     path: str
     language: str
     functions: tuple[tuple[str, str], ...]  # (qualified name, source text)
+    whole: str = ""  # the whole file, when the prompt shows it (the functions are then the ranked ones in it)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ MAX_CHOICES = 8
 HEAD_CHARS = 120
 TOOL_NAME = "choose_function"
 
-Ask = Callable[[list[Message], dict[str, float], Sequence[dict[str, Any]]], Generator[Event, None, ModelReply]]
+Ask = Callable[[list[Message], dict[str, Any], Sequence[dict[str, Any]]], Generator[Event, None, ModelReply]]
 
 
 def label(function: Ranked) -> str:

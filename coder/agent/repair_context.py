@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ from ..prompts import render
 from ..sandboxes.base import SandboxSession
 from .candidates import Candidate, Target
 
-_PARAMETRIZED = re.compile(r"\[.*\]$")
 FAILURE_CHARS = 1500  # the end of a failure: the assertion, expected against actual, the last frames
 TEST_CHARS = 2500  # a failing test's source, cut when longer
+MAX_LOOKUPS = 20  # failing test ids looked up for the tests to show
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ class RepairContext:
     ranked: list[Ranked]
     notes: str  # what localize said about how it ranked
     callers: list[Ranked] = field(default_factory=list)  # functions that call the top-ranked one (the last widening)
+    files: dict[str, str] = field(default_factory=dict)  # ranked functions' files short enough to show whole
 
     def targets(self, most: int) -> list[Target]:
-        """The prompts' function sets, widening: the top function alone, then the top ones of its file, then the
-        same for the next file that holds a ranked function, then each caller of the top function."""
+        """The prompts' function sets, widening: the top function alone, then the top ones of its file (its whole
+        text instead, when the file is short: constants, attributes and constructors next to the function), then
+        the same for the next file that holds a ranked function, then each caller of the top function."""
         files: list[str] = []
         for r in self.ranked:
             if r.path not in files:
@@ -54,8 +57,11 @@ class RepairContext:
         for path in files:
             in_file = [r for r in self.ranked if r.path == path]
             language = language_of(path)
-            for count in sorted({1, min(most, len(in_file))}):
-                plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file[:count])))
+            whole = self.files.get(path, "")
+            counts = [1] if whole else sorted({1, min(most, len(in_file))})
+            plans += [Target(path, language, tuple((r.name, r.text) for r in in_file[:count])) for count in counts]
+            if whole and whole.strip() != in_file[0].text.strip():
+                plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file), whole))
         shown = {(r.path, r.name) for r in self.ranked}
         plans += [Target(c.path, language_of(c.path), ((c.name, c.text),)) for c in self.callers
                   if (c.path, c.name) not in shown]
@@ -66,15 +72,23 @@ def language_of(path: str) -> str:
     return language_for(Path(path)) or ""
 
 
-def _test_location(test_id: str) -> tuple[str, str] | None:
-    """(file, name) of a pytest-style id 'path::Class::name[param]'; None for other runners' ids."""
-    if "::" not in test_id:
-        return None
-    path, _, rest = test_id.partition("::")
-    return path, _PARAMETRIZED.sub("", rest).replace("::", ".")
+def failing_tests(sandbox: SandboxSession, failing: Sequence[str], most: int = 2) -> list[dict[str, str]]:
+    """The source of up to MOST distinct failing tests, found from the runner's ids (pytest, node, go): parametrized
+    cases and Go subtests of one test function show it once."""
+    tests: list[dict[str, str]] = []
+    for test_id in failing[:MAX_LOOKUPS]:
+        found = sandbox.call("test_source", {"test_id": test_id})
+        path, text = str(found.data.get("path", "")), str(found.data.get("text", ""))
+        if not found.ok or not text or any(t["path"] == path and t["text"] == text[:TEST_CHARS] for t in tests):
+            continue
+        tests.append({"path": path, "language": language_of(path), "text": text[:TEST_CHARS]})
+        if len(tests) >= most:
+            break
+    return tests
 
 
-def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit: int = 8) -> RepairContext:
+def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit: int = 8,
+           file_lines: int = 0) -> RepairContext:
     """Run the failing tests once more (for their messages), localize, and read the sources to show."""
     failing = tuple(sorted(t for t, outcome in baseline.items() if outcome in ("failed", "error")))
     failure = ""
@@ -89,14 +103,15 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
         text = _source(sandbox, str(function.get("path", "")), str(function.get("name", "")))
         if text:
             ranked.append(Ranked(str(function["path"]), str(function["name"]), text, float(function.get("score", 0))))
-    tests: list[dict[str, str]] = []
-    for test_id in failing[:2]:
-        where = _test_location(test_id)
-        text = _source(sandbox, *where) if where else ""
-        if where and text:
-            tests.append({"path": where[0], "language": language_of(where[0]), "text": text[:TEST_CHARS]})
+    tests = failing_tests(sandbox, failing)
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
-    return RepairContext(issue, failing, failure, tests, ranked, notes, callers(sandbox, ranked[0]) if ranked else [])
+    files: dict[str, str] = {}
+    for path in dict.fromkeys(r.path for r in ranked) if file_lines else ():
+        shown = sandbox.call("file_source", {"path": path, "max_lines": file_lines})
+        if shown.ok:
+            files[path] = str(shown.data.get("text", ""))
+    return RepairContext(issue, failing, failure, tests, ranked, notes,
+                         callers(sandbox, ranked[0]) if ranked else [], files)
 
 
 def callers(sandbox: SandboxSession, top: Ranked, most: int = 2) -> list[Ranked]:
@@ -139,8 +154,10 @@ def repair_messages(context: RepairContext, target: Target, config: Config,
                     feedback: Candidate | None = None) -> list[Message]:
     """The prompt for one candidate: the same system message and stable head for every candidate, then the
     functions, then (in a feedback round) the best earlier attempt and how it still fails."""
-    functions = [{"path": target.path, "language": target.language, "text": text} for _, text in target.functions]
-    common = {"issue": context.issue, "tests": context.tests, "failure": context.failure, "functions": functions}
+    functions = [{"path": target.path, "language": target.language, "text": text, "name": name}
+                 for name, text in target.functions]
+    common = {"issue": context.issue, "tests": context.tests, "failure": context.failure, "functions": functions,
+              "whole": target.whole}
     messages = [Message("system", render(config.prompts.repair, part="system", **common)),
                 Message("user", render(config.prompts.repair, part="user", **common))]
     if feedback is not None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from coder_tools.rewrite import code_from_reply, fenced_code
 from coder_tools.risk import is_test_path
@@ -27,7 +28,7 @@ _PARAMETRIZED = re.compile(r"\[.*\]$")
 EXAMPLE_LINES = 80  # the head of the existing test file shown as the example
 REPRO_STEM = "coder_repro"
 
-Ask = Callable[[list[Message], dict[str, float]], Generator[Event, None, str]]
+Ask = Callable[[list[Message], dict[str, Any]], Generator[Event, None, str]]
 
 
 @dataclass(frozen=True)

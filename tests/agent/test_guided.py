@@ -57,6 +57,7 @@ def test_a_good_candidate_is_accepted_and_becomes_the_patch(buggy_repo: Path, tm
     assert tried[0].functions == ("calc.py:add",)
     assert "candidate 1 of 1" in final.message and "fixed 1 of 1" in final.message
     assert model.sampling_seen[0] is not None and model.sampling_seen[0]["temperature"] == 0.0  # greedy first
+    assert model.sampling_seen[0]["stop"] == ["```\n\n"]  # no prose after the code
     prompt = model.calls[0][-1].content
     assert "def add(a, b):\n    return a - b" in prompt  # the function, whole
     assert "def test_add" in prompt and "assert" in prompt  # the failing test and its failure
@@ -89,6 +90,12 @@ def test_a_reply_with_only_a_diagnosis_is_asked_for_the_code(buggy_repo: Path, t
     assert asked[-2].role == "assistant" and asked[-2].content == NO_CODE
     assert "fenced ```python code block" in asked[-1].content
     assert events[-1].status == "resolved" and events[-1].steps == 2
+
+
+def test_a_reply_cut_at_the_stop_after_its_code_is_a_whole_candidate(buggy_repo: Path, tmp_path: Path) -> None:
+    cut = GOOD[: GOOD.rindex("```")]  # what the server returns when it stops at the closing fence
+    events, _ = run(buggy_repo, tmp_path, [cut])
+    assert events[-1].status == "resolved", events[-1].message
 
 
 def test_a_duplicate_is_not_run_again(buggy_repo: Path, tmp_path: Path) -> None:
@@ -214,3 +221,56 @@ def test_the_last_widening_shows_each_caller_of_the_top_function(make_repo: Any)
     context = RepairContext("", ("t",), "", [], [top], "", found)
     assert [t.path for t in context.targets(3)] == ["shop/prices.py", "shop/report.py"]
     assert context.targets(3)[-1].functions[0][0] == "Report.line"
+
+
+def test_the_failing_tests_are_shown_for_every_runner(make_repo: Any) -> None:
+    """A prompt shows the failing tests' source for pytest, node and go ids alike; the subtests or parametrized cases
+    of one test function show it once."""
+    from coder.agent.repair_context import failing_tests
+    from coder.sandboxes.base import WorkspaceOptions
+
+    repo = make_repo({
+        "go.mod": "module example.com/news\n\ngo 1.19\n",
+        "text/cut_test.go": "package text\n\nimport \"testing\"\n\nfunc TestCut(t *testing.T) {\n"
+                            "\tt.Run(\"umlauts\", func(t *testing.T) {})\n\tt.Run(\"kana\", func(t *testing.T) {})\n}\n",
+        "test/slug.test.js": "describe('slug', () => {\n  it('strips accents', () => {\n"
+                             "    assert.equal(slug('é'), 'e');\n  });\n});\n",
+        "tests/test_calc.py": "import pytest\n\n\n@pytest.mark.parametrize('n', [1, 2])\ndef test_n(n):\n"
+                              "    assert n\n",
+    })
+    ids = ["example.com/news/text::TestCut/kana", "example.com/news/text::TestCut/umlauts",
+           "test/slug.test.js::slug > strips accents", "tests/test_calc.py::test_n[1]", "tests/test_calc.py::test_n[2]"]
+    with CURRENT["sandbox"].open(repo, WorkspaceOptions()) as session:
+        shown = failing_tests(session, ids, most=5)
+    assert [(t["path"], t["language"]) for t in shown] == [
+        ("text/cut_test.go", "go"), ("test/slug.test.js", "javascript"), ("tests/test_calc.py", "python")]
+    assert shown[0]["text"].startswith("func TestCut(t *testing.T) {") and "kana" in shown[0]["text"]
+    assert shown[1]["text"] == "  it('strips accents', () => {\n    assert.equal(slug('é'), 'e');\n  })"
+    assert shown[2]["text"].startswith("@pytest.mark.parametrize")
+
+
+def test_a_short_file_is_shown_whole_after_its_top_function(make_repo: Any) -> None:
+    """The second prompt for a file shows it whole when it is short (a constant or constructor next to the ranked
+    function may hold the bug), else its top functions; the whole text goes in the prompt."""
+    from coder.agent.repair_context import gather, repair_messages
+    from coder.sandboxes.base import WorkspaceOptions
+
+    short = "LIMIT = 1\n\n\ndef add(a, b):\n    return a + b + LIMIT\n\n\ndef mul(a, b):\n    return a * b\n"
+    repo = make_repo({
+        "calc.py": short,
+        "longer.py": "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(60)) + "def g():\n    return f1()\n",
+        "tests/test_calc.py": "from calc import add\nfrom longer import g\n\n\ndef test_add():\n"
+                              "    assert add(1, 2) == 3\n\n\ndef test_g():\n    assert g() == 2\n",
+    })
+    baseline = {"tests/test_calc.py::test_add": "failed", "tests/test_calc.py::test_g": "failed"}
+    with CURRENT["sandbox"].open(repo, WorkspaceOptions()) as session:
+        context = gather(session, "", baseline, file_lines=100)
+    assert context.files == {"calc.py": short}
+    plans = context.targets(3)
+    calc = [t for t in plans if t.path == "calc.py"]
+    assert [(len(t.functions), bool(t.whole)) for t in calc] == [(1, False), (1, True)]
+    longer = [(len(t.functions), bool(t.whole)) for t in plans if t.path == "longer.py"]
+    assert longer == [(1, False), (2, False)]  # too long to show whole: its top functions (g, then g and f1)
+    prompt = repair_messages(context, calc[1], Config())[-1].content
+    assert "The file where the bug most likely is (calc.py), most likely in add:" in prompt and "LIMIT = 1" in prompt
+    assert "def mul(a, b):" in prompt

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coder_tools.base import ToolError, Workspace
-from coder_tools.source import TOOLS, DefinitionSourceArgs, definition_source
+from coder_tools.source import TOOLS, DefinitionSourceArgs, FileSourceArgs, definition_source, file_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nav"
 
@@ -198,8 +198,23 @@ def test_every_language(tmp_path: Path, file: str, name: str, start: int, end: i
 
 
 def test_spec_is_for_strategies_only() -> None:
-    (spec,) = TOOLS
-    assert spec.name == "definition_source" and not spec.offered and spec.read_only
-    assert spec.may_have_changed(True) is False
+    assert [s.name for s in TOOLS] == ["file_source", "definition_source"]
+    for spec in TOOLS:
+        assert not spec.offered and spec.read_only and spec.may_have_changed(True) is False
     with pytest.raises(ValueError):
         DefinitionSourceArgs(path="a.py", name="f", limit=11)
+
+
+def test_file_source_gives_a_small_file_whole_and_refuses_a_long_one(ws: Workspace) -> None:
+    whole = file_source(FileSourceArgs(path="calc.py"), ws)
+    assert whole.ok and whole.data == {"path": "calc.py", "lines": CALC.count("\n"), "text": CALC}
+    long = file_source(FileSourceArgs(path="calc.py", max_lines=5), ws)
+    assert not long.ok and long.data["lines"] == CALC.count("\n") and "more than 5" in long.output
+
+
+@pytest.mark.parametrize("path", ["notes.txt", "../outside.py", ".git/hooks/x.py", "tests", "gone.py"])
+def test_file_source_bad_paths_are_tool_errors(ws: Workspace, path: str) -> None:
+    (ws.root / "notes.txt").write_text("hi\n")
+    (ws.root / ".git" / "hooks" / "x.py").write_text("x = 1\n")
+    with pytest.raises(ToolError):
+        file_source(FileSourceArgs(path=path), ws)

@@ -15,7 +15,8 @@ MAX_PACKAGES = 8  # packages whose passing tests are traced (one execution each)
 _PROFILE_LINE = re.compile(r"^(.+\.go):(\d+)\.\d+,(\d+)\.\d+ \d+ (\d+)$")
 
 
-def _module(root: Path) -> str:
+def go_module(root: Path) -> str:
+    """The module path go.mod declares (empty when there is none)."""
     try:
         text = (root / "go.mod").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -56,7 +57,7 @@ def _traced(runner: Runner, ctx: RunContext, pkg: str, names: list[str], tag: st
 
 def collect_go(runner: Runner, ctx: RunContext) -> Evidence:
     evidence = Evidence(command="go test with cover profiles per failing test and per package")
-    module = _module(ctx.ws.root)
+    module = go_module(ctx.ws.root)
     argv = list(runner.argv) if "-json" in runner.argv else [runner.argv[0], "test", "-json", "./..."]
     code, raw = ctx.run(argv, runner.env)
     parsed = parse_go_json(raw) if code is not None else None

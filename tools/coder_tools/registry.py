@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import control, edit, files, localize, navigation, rewrite, search, shell, source, testrun
+from . import control, edit, files, localize, navigation, rewrite, search, shell, source, test_source, testrun
 from .base import ToolSpec
 
-_MODULES = (files, edit, search, navigation, localize, testrun, shell, control, rewrite, source)
+_MODULES = (files, edit, search, navigation, localize, testrun, shell, control, rewrite, source, test_source)
 
 
 def all_tools() -> dict[str, ToolSpec[Any]]:

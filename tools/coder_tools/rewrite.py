@@ -29,6 +29,7 @@ from .rewrite_defs import (
     reindent,
     written_scope,
 )
+from .rewrite_module import module_edits
 from .treesitter import LANGUAGES, language_for, parser_for
 
 # Wrappers that let a method given alone parse where the grammar has no top-level methods.
@@ -303,32 +304,38 @@ def _rewrite(source: str, language: str, code: str) -> Rewrite:
     if language not in LANGUAGES:
         raise _Problem(f"unsupported language {language!r}; supported: {', '.join(LANGUAGES)}")
     reply, units = _parse_reply(code, language)
-    if not units:
-        raise _Problem("the reply's code has no function or class definition")
     src = source.encode("utf-8", errors="surrogateescape")
     tree = parser_for(language).parse(src)
+    eol = eol_of(src)
+    module = module_edits(reply, src, tree.root_node, language, eol)
+    constants = [m for m in module if m.replaces]
+    if not units and not constants:
+        raise _Problem("the reply's code has no function or class definition (nor a constant of the file)")
     actions = _plan(units, definitions(tree, language), language)
     replaced = [a for a in actions if a.target is not None]
-    if not actions:
+    if units and not actions:
         raise _Problem("the reply gives part of a class without any method of it to replace")
-    if not replaced:
+    if not replaced and not constants:
         names = ", ".join(a.unit.name for a in actions)
         raise _Elsewhere(f"none of the reply's definitions ({names}) is in the file; keep the names the file uses")
-    eol = eol_of(src)
     for a in replaced:
         _replacement(a, reply, src, eol)
     edits = [(a.span[0], a.span[1], i, a.text) for i, a in enumerate(actions) if a.target is not None]
     edits += [(pos, pos, i, text) for i, a in enumerate(actions) if a.target is None
-              for pos, text in [_insertion(a, i, actions, reply, src, language, eol)]]  # fmt: skip
+              for pos, text in [_insertion(a, i, actions, reply, src, language, eol) if replaced
+                                else (len(src), eol * 2 + _new_text(a, reply, b"", eol))]]  # fmt: skip
+    edits += [(m.start, m.end, len(actions) + i, m.text) for i, m in enumerate(module)]
     new = _apply(src, edits)
     if new == src:
         raise _Problem("the reply's code is the same as the file's; nothing would change")
     new_tree = parser_for(language).parse(new)
     if new_tree.root_node.has_error and not tree.root_node.has_error:
         raise _Problem(f"the file would no longer parse after the rewrite{_where(first_error(new_tree.root_node))}")
-    added = tuple(a.name for a in actions if a.target is None)
+    added = tuple(a.name or a.unit.qualified for a in actions if a.target is None)
+    added += tuple(name for m in module if not m.replaces and m.name for name in m.name.split(", "))
     text = new.decode("utf-8", errors="surrogateescape")
-    return Rewrite(text, tuple(a.target.qualified for a in replaced if a.target is not None), added)
+    return Rewrite(text, tuple(a.target.qualified for a in replaced if a.target is not None)
+                   + tuple(m.name for m in constants), added)
 
 
 def rewrite_functions(source: str, language: str, code: str) -> Rewrite:

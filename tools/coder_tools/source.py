@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import Field
 from tree_sitter import Node
@@ -72,17 +73,24 @@ def _names(pf: ParsedFile, cache: ParseCache) -> list[str]:
     return list(dict.fromkeys(pf.qualified(t) for t in ordered))[:MAX_NAMES]
 
 
-def definition_source(args: DefinitionSourceArgs, ws: Workspace) -> ToolResult:
-    target = ws.resolve(args.path)
+def source_file(given: str, ws: Workspace, tool: str) -> Path:
+    """A model- or host-given path resolved to one file of the repository's source (never inside git's own
+    directory); ToolError otherwise."""
+    target = ws.resolve(given)
     rel = ws.rel(target)
-    given = args.path.strip().replace("\\", "/")
-    for candidate in (rel, given):
+    for candidate in (rel, given.strip().replace("\\", "/")):
         parts = [p for p in candidate.split("/") if p not in ("", ".")]
         prefix = refused_prefix("/".join(parts)) if parts else None
         if prefix is not None and ".." not in prefix.split("/"):
-            raise ToolError(f"'{args.path}' is inside git's own '{prefix}' directory, not the repository's source")
+            raise ToolError(f"'{given}' is inside git's own '{prefix}' directory, not the repository's source")
     if target.is_dir():
-        raise ToolError(f"'{rel}' is a directory; definition_source takes one file")
+        raise ToolError(f"'{rel}' is a directory; {tool} takes one file")
+    return target
+
+
+def definition_source(args: DefinitionSourceArgs, ws: Workspace) -> ToolResult:
+    target = source_file(args.path, ws, "definition_source")
+    rel = ws.rel(target)
     name, owner = _split_name(args.name)
     cache = parse_cache(ws)
     pf = cache.load(target, ws)
@@ -120,7 +128,33 @@ def definition_source(args: DefinitionSourceArgs, ws: Workspace) -> ToolResult:
     return ToolResult(ok=True, output="\n".join(out), data={"matches": matches})
 
 
+class FileSourceArgs(ToolArgs):
+    path: str = Field(description="Source file relative to the repository root, e.g. 'src/calc.py'.")
+    max_lines: int = Field(default=200, ge=1, le=2000, description="Longest file to return whole.")
+
+
+def file_source(args: FileSourceArgs, ws: Workspace) -> ToolResult:
+    """The exact text of a small source file, whole; refused (ok false) when it has more than max_lines lines."""
+    target = source_file(args.path, ws, "file_source")
+    rel = ws.rel(target)
+    pf = parse_cache(ws).load(target, ws)  # a supported, readable, non-binary source file
+    text = pf.source.decode("utf-8", errors="surrogateescape")
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if lines > args.max_lines:
+        return ToolResult(ok=False, output=f"{rel} has {lines} lines, more than {args.max_lines}",
+                          data={"path": rel, "lines": lines})
+    return ToolResult(ok=True, output=text, data={"path": rel, "lines": lines, "text": text})
+
+
 TOOLS = [
+    ToolSpec(
+        "file_source",
+        "The exact text of a small source file, whole (refused above max_lines lines).",
+        FileSourceArgs,
+        file_source,
+        read_only=True,
+        offered=False,
+    ),
     ToolSpec(
         "definition_source",
         "The exact source text of the functions, methods or classes with a given name in one file, each after a "
