@@ -287,7 +287,8 @@ def test_every_setting_is_classified() -> None:
         "agent.observation_cap", "agent.repeat_hint_after", "agent.repeat_give_up_after", "agent.stream",
         "agent.baseline_tests", "agent.tool_format", "agent.snapshots", "agent.strategy",
         # the guided strategy's budget and sampling: candidates run in the sandbox like any tool call
-        "guided.candidates", "guided.rounds", "guided.functions", "guided.temperature", "guided.reply_tokens",
+        "guided.candidates", "guided.rounds", "guided.functions", "guided.file_lines", "guided.temperature",
+        "guided.reply_tokens",
         "guided.repro_tries",  # a test file written in the sandbox, kept only with a fix, and named in test_files
         "tests.command",  # runs inside the sandbox, like any test
         "tests.timeout",  # a per-test limit inside the sandbox

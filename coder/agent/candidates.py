@@ -41,6 +41,7 @@ class Candidate:
     diff_lines: int = 0
     rewrote: tuple[str, ...] = field(default_factory=tuple)
     path: str = ""  # the file it was applied to (the target's, or another ranked file that defines its names)
+    outcomes: dict[str, str] = field(default_factory=dict)  # the whole suite's outcomes with it applied
 
 
 def normalized(code: str) -> str:
@@ -88,6 +89,7 @@ def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: di
                 return candidate
         suite = sandbox.call("run_tests", {})
         after = dict(suite.data.get("tests", {}))
+        candidate.outcomes = after
         candidate.fixed = tuple(sorted(failing_ids(baseline) & passing_ids(after)))
         candidate.broken = tuple(sorted(passing_ids(baseline) & failing_ids(after)))
         candidate.still_failing = tuple(sorted(failing_ids(after)))

@@ -42,6 +42,9 @@ class GuidedRepair:
         self._seen: set[str] = set()  # candidates' code, normalized
         self._repro: ReproTest | None = None  # the test the model wrote to reproduce the issue, when kept
         self._notes: list[str] = []  # how the run chose what to show, for the final message
+        self._judged: dict[str, str] = {}  # the outcomes candidates are judged against (the base's)
+        self._steps: list[Candidate] = []  # accepted partial fixes kept in the base, in order
+        self._failing: tuple[str, ...] = ()  # the tests that failed before any change
 
     def begin(self, baseline: str | None) -> None:
         self._baseline = baseline
@@ -64,21 +67,27 @@ class GuidedRepair:
             raise Stop("not_resolved", "guided repair found no function to change"
                        + (f" ({repair.notes})" if repair.notes else "") + f"{self._said()}; try --strategy tools")
         self._base = ctx.sandbox.snapshot()
+        self._judged, self._failing = dict(state.baseline), repair.failing
         total = settings.candidates * settings.rounds
         best: Candidate | None = None
         index = 0
         for round_number in range(settings.rounds):
-            # A later round shows the best attempt so far with its new failure: one no test accepts, or an accepted
-            # one that leaves failing tests behind.
-            feedback = best if round_number and best is not None and (best.verdict != "accepted"
-                                                                      or best.still_failing) else None
+            fresh = round_number == 0
+            if best is not None and best.verdict == "accepted" and best.still_failing and self._build_on(best):
+                # A partial fix stays: the next round starts from it, localized anew from the tests still failing.
+                repair = gather(ctx.sandbox, ctx.task.issue or "", self._judged, file_lines=settings.file_lines)
+                targets = repair.targets(settings.functions) or targets
+                best, fresh = None, True
+            # A later round shows the best attempt so far with its new failure (one that no test accepts).
+            feedback = best if not fresh and best is not None else None
             for sample in range(settings.candidates):
                 if (yield from self._out_of_budget(state, best)):
                     break
                 index += 1
                 target = targets[sample % len(targets)]
                 try:
-                    candidate = yield from self._candidate(state, repair, target, index, feedback, greedy=index == 1)
+                    candidate = yield from self._candidate(state, repair, target, index, feedback,
+                                                           greedy=fresh and sample == 0)
                 except _OutOfTime:  # waiting for the model ran into the wall-time limit
                     yield from self._out_of_budget(state, best)
                     break
@@ -89,7 +98,19 @@ class GuidedRepair:
                     break
             if best is not None and best.verdict == "accepted" and not best.still_failing:
                 break
-        yield from self._finish(state, repair, best, index)
+        yield from self._finish(state, best, index)
+
+    def _build_on(self, partial: Candidate) -> bool:
+        """Keep an accepted candidate that leaves failing tests in the workspace, as the base of what follows; the
+        tests it fixed now count as passing ones that nothing may break."""
+        applied = self.context.sandbox.call("rewrite_functions", {"path": partial.path, "code": partial.code})
+        if not applied.ok:
+            self.context.sandbox.restore(self._base)
+            return False
+        self._steps.append(partial)
+        self._base = self.context.sandbox.snapshot()
+        self._judged = dict(partial.outcomes)
+        return True
 
     def _context(self, state: RunState) -> Generator[Event, None, RepairContext]:
         """What to show: localized from the failing tests; with none, from a test the model wrote to reproduce the
@@ -134,7 +155,7 @@ class GuidedRepair:
         if limit is None:
             return False
         yield limit
-        if best is not None and best.verdict == "accepted":
+        if (best is not None and best.verdict == "accepted") or self._steps:
             return True
         raise Stop("limit_reached", f"{limit.limit} limit reached ({limit.value:g} of {limit.maximum:g}) with no "
                                     "candidate the tests accept")
@@ -164,7 +185,7 @@ class GuidedRepair:
             return candidate
         self._seen.add(key)
         others = tuple(dict.fromkeys(r.path for r in repair.ranked if r.path != target.path))
-        return judge(candidate, ctx.sandbox, self._base, state.baseline, others)
+        return judge(candidate, ctx.sandbox, self._base, self._judged, others)
 
     def _ask(self, state: RunState, messages: list[Message], sampling: dict[str, Any],
              tools: Sequence[dict[str, Any]] = ()) -> Generator[Event, None, ModelReply]:
@@ -196,29 +217,36 @@ class GuidedRepair:
                               failing=failing, broken=len(c.broken), diff_lines=c.diff_lines,
                               functions=c.rewrote or c.target.names, reason=c.reason)
 
-    def _finish(self, state: RunState, repair: RepairContext, best: Candidate | None, tried: int) -> Iterator[Event]:
-        """Apply the winner and let the final tests say how the run ends; or say what the best attempt did."""
-        if best is None or best.verdict != "accepted":
-            detail = (f"the best fixed {len(best.fixed)} of {len(repair.failing)} failing test(s)"
+    def _finish(self, state: RunState, best: Candidate | None, tried: int) -> Iterator[Event]:
+        """Apply the winner (on top of any partial fix kept before it) and let the final tests say how the run ends;
+        or say what the best attempt did."""
+        kept = [*self._steps, *([best] if best is not None and best.verdict == "accepted" else [])]
+        before = len(self._failing)
+        if not kept:
+            detail = (f"the best fixed {len(best.fixed)} of {before} failing test(s)"
                       + (f" and broke {len(best.broken)}" if best.broken else "")) if best else "none could be run"
             self._drop_repro()
             raise Stop("not_resolved", f"no candidate the tests accept after {tried}: {detail}{self._said()}")
-        applied = self.context.sandbox.call("rewrite_functions", {"path": best.path, "code": best.code})
-        if not applied.ok:
-            raise Stop("error", f"the accepted candidate {best.index} could not be applied again: {applied.output}")
+        if best is not None and best.verdict == "accepted":
+            applied = self.context.sandbox.call("rewrite_functions", {"path": best.path, "code": best.code})
+            if not applied.ok:
+                raise Stop("error", f"the accepted candidate {best.index} could not be applied again: {applied.output}")
         yield from run_final_tests(self.context.sandbox, state)
         final = state.final or {}
         failing = int(final.get("failed", 0)) + int(final.get("errors", 0)) if final.get("ran") else 0
-        what = ", ".join(best.rewrote) or best.target.path
-        state.summary = f"candidate {best.index} of {tried} rewrote {what}"
-        if not repair.failing:
+        what = ", ".join(dict.fromkeys(name for c in kept for name in (c.rewrote or (c.target.path,))))
+        numbers = [str(c.index) for c in kept]
+        which = (f"candidate {numbers[0]}" if len(kept) == 1
+                 else f"candidates {', '.join(numbers[:-1])} and {numbers[-1]}, each built on the one before,")
+        state.summary = f"{which.rstrip(',')} of {tried} rewrote {what}"
+        if not before:
             raise Stop("resolved" if not failing else "not_resolved",
-                       f"candidate {best.index} of {tried} ({what}) breaks no test, but no test failed before the "
-                       f"change, so the fix is untested{self._said()}")
+                       f"{which} of {tried} ({what}) breaks no test, but no test failed before the change, so the "
+                       f"fix is untested{self._said()}")
         tail = "all tests pass" if not failing else f"{failing} test(s) still fail"
         raise Stop("resolved" if not failing else "not_resolved",
-                   f"candidate {best.index} of {tried} ({what}) fixed {len(best.fixed)} of {len(repair.failing)} "
-                   f"failing test(s) and broke none; {tail}{self._said()}")
+                   f"{which} of {tried} ({what}) fixed {sum(len(c.fixed) for c in kept)} of {before} failing test(s) "
+                   f"and broke none; {tail}{self._said()}")
 
     def _drop_repro(self) -> None:
         """A reproducing test with no fix to go with it is not a change to offer: take it out again."""

@@ -46,9 +46,9 @@ class RepairContext:
     files: dict[str, str] = field(default_factory=dict)  # ranked functions' files short enough to show whole
 
     def targets(self, most: int) -> list[Target]:
-        """The prompts' function sets, widening: the top function alone, then the top ones of its file (its whole
-        text instead, when the file is short: constants, attributes and constructors next to the function), then
-        the same for the next file that holds a ranked function, then each caller of the top function."""
+        """The prompts' function sets, widening: the top function alone, then the top ones of its file, then the
+        whole file when it is short (constants, attributes and constructors next to the functions), then the same
+        for the next file that holds a ranked function, then each caller of the top function."""
         files: list[str] = []
         for r in self.ranked:
             if r.path not in files:
@@ -57,15 +57,19 @@ class RepairContext:
         for path in files:
             in_file = [r for r in self.ranked if r.path == path]
             language = language_of(path)
+            for count in sorted({1, min(most, len(in_file))}):
+                plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file[:count])))
             whole = self.files.get(path, "")
-            counts = [1] if whole else sorted({1, min(most, len(in_file))})
-            plans += [Target(path, language, tuple((r.name, r.text) for r in in_file[:count])) for count in counts]
-            if whole and whole.strip() != in_file[0].text.strip():
+            if whole and _squashed(whole) != _squashed("\n".join(r.text for r in in_file[:most])):
                 plans.append(Target(path, language, tuple((r.name, r.text) for r in in_file), whole))
         shown = {(r.path, r.name) for r in self.ranked}
         plans += [Target(c.path, language_of(c.path), ((c.name, c.text),)) for c in self.callers
                   if (c.path, c.name) not in shown]
         return plans
+
+
+def _squashed(text: str) -> str:
+    return " ".join(text.split())
 
 
 def language_of(path: str) -> str:

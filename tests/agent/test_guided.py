@@ -182,23 +182,44 @@ def test_a_model_that_answers_after_the_wall_time_limit_ends_the_run_as_limit_re
     assert [e.limit for e in of(events, LimitReached)] == ["wall_time"]
 
 
-def test_an_accepted_candidate_that_leaves_tests_failing_gets_a_feedback_round(make_repo: Any, tmp_path: Path) -> None:
-    """Fixing one of two failing tests is accepted (nothing broke) but is not the end: the next round shows that attempt
-    with the failure it leaves, and a candidate that fixes both wins."""
-    repo = make_repo({
-        "calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n",
-        "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
-                              "def test_mul():\n    assert mul(2, 3) == 6\n",
-    })
-    both = "Both are wrong.\n```python\ndef add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n```\n"
-    events, model = run(repo, tmp_path, [GOOD, both], guided={"candidates": 1, "rounds": 2})
+TWO_BUGS = {
+    "calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n",
+    "tests/test_calc.py": "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+                          "def test_mul():\n    assert mul(2, 3) == 6\n",
+}
+MUL = "mul adds.\n```python\ndef mul(a, b):\n    return a * b\n```\n"
+
+
+def test_a_partial_fix_is_kept_and_the_next_round_builds_on_it(make_repo: Any, tmp_path: Path) -> None:
+    """Fixing one of two failing tests is accepted (nothing broke) but is not the end: the next round starts from it,
+    localized anew from the test still failing, and the patch holds both fixes."""
+    repo = make_repo(TWO_BUGS)
+    events, model = run(repo, tmp_path, [GOOD, MUL], guided={"candidates": 1, "rounds": 2})
     model.assert_consumed()
     tried = of(events, CandidateTried)
-    assert [(t.verdict, t.fixed) for t in tried] == [("accepted", 1), ("accepted", 2)]
-    feedback = model.calls[1][-1].content
-    assert "An earlier attempt" in feedback and "It fixed 1 of 2" in feedback and "test_mul" in feedback
+    assert [(t.verdict, t.fixed, t.failing) for t in tried] == [("accepted", 1, 2), ("accepted", 1, 1)]
+    second = model.calls[1][-1].content
+    assert "def mul(a, b):\n    return a + b" in second and "test_mul" in second and "test_add" not in second
+    assert model.sampling_seen[1]["temperature"] == 0.0  # a fresh prompt starts greedy
     final = events[-1]
-    assert final.status == "resolved" and "candidate 2 of 2" in final.message, final.message
+    assert final.status == "resolved", final.message
+    assert "candidates 1 and 2, each built on the one before, of 2" in final.message
+    assert "fixed 2 of 2 failing test(s)" in final.message
+    assert "+    return a + b" in final.patch and "+    return a * b" in final.patch
+    assert set(final.fail_to_pass) == {"tests/test_calc.py::test_add", "tests/test_calc.py::test_mul"}
+
+
+def test_a_later_candidate_that_undoes_a_kept_fix_breaks_a_test(make_repo: Any, tmp_path: Path) -> None:
+    """After a partial fix is kept, the tests it fixed count as passing: a candidate that undoes it is rejected, and
+    the run ends with the partial fix alone."""
+    repo = make_repo(TWO_BUGS)
+    undo = "Both.\n```python\ndef add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n```\n"
+    events, _ = run(repo, tmp_path, [GOOD, undo], guided={"candidates": 1, "rounds": 2})
+    tried = of(events, CandidateTried)
+    assert [(t.verdict, t.broken) for t in tried] == [("accepted", 0), ("rejected", 1)]
+    final = events[-1]
+    assert final.status == "not_resolved" and "candidate 1 of 2" in final.message, final.message
+    assert "fixed 1 of 2" in final.message and "+    return a + b" in final.patch and "a * b" not in final.patch
 
 
 def test_the_last_widening_shows_each_caller_of_the_top_function(make_repo: Any) -> None:
@@ -250,8 +271,8 @@ def test_the_failing_tests_are_shown_for_every_runner(make_repo: Any) -> None:
 
 
 def test_a_short_file_is_shown_whole_after_its_top_function(make_repo: Any) -> None:
-    """The second prompt for a file shows it whole when it is short (a constant or constructor next to the ranked
-    function may hold the bug), else its top functions; the whole text goes in the prompt."""
+    """After the top function and the top ones of its file, a prompt shows the file whole when it is short (a constant
+    or constructor next to the ranked functions may hold the bug)."""
     from coder.agent.repair_context import gather, repair_messages
     from coder.sandboxes.base import WorkspaceOptions
 
@@ -268,9 +289,19 @@ def test_a_short_file_is_shown_whole_after_its_top_function(make_repo: Any) -> N
     assert context.files == {"calc.py": short}
     plans = context.targets(3)
     calc = [t for t in plans if t.path == "calc.py"]
-    assert [(len(t.functions), bool(t.whole)) for t in calc] == [(1, False), (1, True)]
+    assert [(len(t.functions), bool(t.whole)) for t in calc] == [(1, False), (1, True)]  # only add ran
     longer = [(len(t.functions), bool(t.whole)) for t in plans if t.path == "longer.py"]
     assert longer == [(1, False), (2, False)]  # too long to show whole: its top functions (g, then g and f1)
     prompt = repair_messages(context, calc[1], Config())[-1].content
     assert "The file where the bug most likely is (calc.py), most likely in add:" in prompt and "LIMIT = 1" in prompt
     assert "def mul(a, b):" in prompt
+
+
+def test_the_whole_file_comes_after_its_top_functions_and_only_when_it_shows_more() -> None:
+    from coder.agent.repair_context import Ranked, RepairContext
+
+    a, b = Ranked("x.py", "a", "def a():\n    return b()", 1.0), Ranked("x.py", "b", "def b():\n    return 1", 0.5)
+    more = RepairContext("", ("t",), "", [], [a, b], "", [], {"x.py": "N = 1\n\n\n" + a.text + "\n\n\n" + b.text})
+    assert [(len(t.functions), bool(t.whole)) for t in more.targets(3)] == [(1, False), (2, False), (2, True)]
+    same = RepairContext("", ("t",), "", [], [a, b], "", [], {"x.py": a.text + "\n\n\n" + b.text + "\n"})
+    assert [(len(t.functions), bool(t.whole)) for t in same.targets(3)] == [(1, False), (2, False)]
