@@ -29,7 +29,7 @@ def test_modes() -> None:
     assert approval_reason("always", TOOLS["edit_file"], {"path": "src/a.py"}) == "edit_file changes or runs something in the sandbox"
     assert approval_reason("always", TOOLS["run_tests"], {}) is not None
     read_only_tools = ("view_file", "grep", "outline", "find_definition", "find_references", "localize", "update_plan",
-                       "submit", "definition_source")
+                       "submit", "definition_source", "file_source", "test_source")
     assert {name for name, spec in TOOLS.items() if spec.read_only} == set(read_only_tools)
     for read_only in read_only_tools:
         assert approval_reason("always", TOOLS[read_only], {"path": ".env"}) is None
