@@ -14,6 +14,7 @@ from coder_tools.rewrite import code_from_reply, fenced_code
 from ..events import CandidateTried, Event, ModelReplied
 from ..models.base import Message, ModelError, ModelReply
 from ..prompts import render
+from ..sandboxes.base import ToolResult
 from .candidates import Candidate, Target, better, judge, normalized
 from .choose import choose_first
 from .loop import ToolLoop
@@ -103,14 +104,17 @@ class GuidedRepair:
     def _build_on(self, partial: Candidate) -> bool:
         """Keep an accepted candidate that leaves failing tests in the workspace, as the base of what follows; the
         tests it fixed now count as passing ones that nothing may break."""
-        applied = self.context.sandbox.call("rewrite_functions", {"path": partial.path, "code": partial.code})
-        if not applied.ok:
+        if not self._apply(partial).ok:
             self.context.sandbox.restore(self._base)
             return False
         self._steps.append(partial)
         self._base = self.context.sandbox.snapshot()
         self._judged = dict(partial.outcomes)
         return True
+
+    def _apply(self, candidate: Candidate) -> ToolResult:
+        """Write a judged candidate into the workspace again, to keep it."""
+        return self.context.sandbox.call("rewrite_functions", {"path": candidate.path, "code": candidate.code})
 
     def _context(self, state: RunState) -> Generator[Event, None, RepairContext]:
         """What to show: localized from the failing tests; with none, from a test the model wrote to reproduce the
@@ -228,7 +232,7 @@ class GuidedRepair:
             self._drop_repro()
             raise Stop("not_resolved", f"no candidate the tests accept after {tried}: {detail}{self._said()}")
         if best is not None and best.verdict == "accepted":
-            applied = self.context.sandbox.call("rewrite_functions", {"path": best.path, "code": best.code})
+            applied = self._apply(best)
             if not applied.ok:
                 raise Stop("error", f"the accepted candidate {best.index} could not be applied again: {applied.output}")
         yield from run_final_tests(self.context.sandbox, state)
