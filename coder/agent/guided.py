@@ -71,34 +71,37 @@ class GuidedRepair:
         self._judged, self._failing = dict(state.baseline), repair.failing
         total = settings.candidates * settings.rounds
         best: Candidate | None = None
-        index = 0
-        for round_number in range(settings.rounds):
-            fresh = round_number == 0
-            if best is not None and best.verdict == "accepted" and best.still_failing and self._build_on(best):
-                # A partial fix stays: the next round starts from it, localized anew from the tests still failing.
-                repair = gather(ctx.sandbox, ctx.task.issue or "", self._judged, file_lines=settings.file_lines)
-                targets = repair.targets(settings.functions) or targets
-                best, fresh = None, True
+        index = sample = 0  # candidates tried in all, and in this round
+        fresh = True  # the round starts anew: greedy first, no earlier attempt shown
+        while index < total:
+            if (yield from self._out_of_budget(state, best)):
+                break
+            index += 1
+            target = targets[sample % len(targets)]
             # A later round shows the best attempt so far with its new failure (one that no test accepts).
             feedback = best if not fresh and best is not None else None
-            for sample in range(settings.candidates):
-                if (yield from self._out_of_budget(state, best)):
-                    break
-                index += 1
-                target = targets[sample % len(targets)]
-                try:
-                    candidate = yield from self._candidate(state, repair, target, index, feedback,
-                                                           greedy=fresh and sample == 0)
-                except _OutOfTime:  # waiting for the model ran into the wall-time limit
-                    yield from self._out_of_budget(state, best)
-                    break
-                yield self._event(state, candidate, total, len(repair.failing))
-                if candidate.verdict in ("accepted", "rejected"):
-                    best = better(best, candidate)
-                if best is not None and best.verdict == "accepted" and not best.still_failing:
-                    break
-            if best is not None and best.verdict == "accepted" and not best.still_failing:
+            try:
+                candidate = yield from self._candidate(state, repair, target, index, feedback,
+                                                       greedy=fresh and sample == 0)
+            except _OutOfTime:  # waiting for the model ran into the wall-time limit
+                yield from self._out_of_budget(state, best)
                 break
+            yield self._event(state, candidate, total, len(repair.failing))
+            sample += 1
+            if candidate.verdict in ("accepted", "rejected"):
+                best = better(best, candidate)
+            if best is candidate and candidate.verdict == "accepted":
+                if not candidate.still_failing:
+                    break
+                if self._build_on(candidate):
+                    # A partial fix stays, at once: a new round starts from it, localized anew from the tests still
+                    # failing, with the rest of the budget.
+                    repair = gather(ctx.sandbox, ctx.task.issue or "", self._judged, file_lines=settings.file_lines)
+                    targets = repair.targets(settings.functions) or targets
+                    best, sample, fresh = None, 0, True
+                    continue
+            if sample == settings.candidates:  # a round ends without a fix to keep
+                sample, fresh = 0, False
         yield from self._finish(state, best, index)
 
     def _build_on(self, partial: Candidate) -> bool:

@@ -91,23 +91,31 @@ def failing_tests(sandbox: SandboxSession, failing: Sequence[str], most: int = 2
     return tests
 
 
+def shown_failures(failures: object, most: int = 2) -> list[dict[str, str]]:
+    """The failures a prompt shows, in the runner's order: those with a message first (a Go parent test or a
+    suite often fails with none of its own)."""
+    found = [{"id": str(f.get("id", "")), "message": str(f.get("message", ""))}
+             for f in (failures if isinstance(failures, list) else []) if isinstance(f, dict)]
+    return sorted(found, key=lambda f: not f["message"].strip())[:most]
+
+
 def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit: int = 8,
            file_lines: int = 0) -> RepairContext:
     """Run the failing tests once more (for their messages), localize, and read the sources to show."""
     failing = tuple(sorted(t for t, outcome in baseline.items() if outcome in ("failed", "error")))
-    failure = ""
+    failure, shown = "", []
     if failing:
         rerun = sandbox.call("run_tests", {"tests": list(failing)})
-        failures = rerun.data.get("failures") or []
-        failure = "\n\n".join(f"{f.get('id', '')}:\n{f.get('message', '')}" for f in failures[:2]
-                              if isinstance(f, dict))[-FAILURE_CHARS:]
+        shown = shown_failures(rerun.data.get("failures"))
+        failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in shown)[-FAILURE_CHARS:]
     located = sandbox.call("localize", {"tests": list(failing) or None, "issue": issue, "limit": limit})
     ranked: list[Ranked] = []
     for function in located.data.get("functions", []) if located.ok else []:
         text = _source(sandbox, str(function.get("path", "")), str(function.get("name", "")))
         if text:
             ranked.append(Ranked(str(function["path"]), str(function["name"]), text, float(function.get("score", 0))))
-    tests = failing_tests(sandbox, failing)
+    # The tests whose failures are shown come first, so the prompt's test and failure are about the same test.
+    tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in shown if f["id"] in failing), *failing])))
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
     files: dict[str, str] = {}
     for path in dict.fromkeys(r.path for r in ranked) if file_lines else ():

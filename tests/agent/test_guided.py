@@ -209,6 +209,22 @@ def test_a_partial_fix_is_kept_and_the_next_round_builds_on_it(make_repo: Any, t
     assert set(final.fail_to_pass) == {"tests/test_calc.py::test_add", "tests/test_calc.py::test_mul"}
 
 
+def test_a_partial_fix_is_built_on_at_once_with_the_rest_of_the_budget(make_repo: Any, tmp_path: Path) -> None:
+    """A partial fix in the middle of a round does not wait for the round to end: the next candidate already starts
+    from it (greedy, localized anew), so one round can fix a bug in two places."""
+    repo = make_repo(TWO_BUGS)
+    events, model = run(repo, tmp_path, [GOOD, MUL], guided={"candidates": 3, "rounds": 1})
+    model.assert_consumed()
+    tried = of(events, CandidateTried)
+    assert [(t.index, t.total, t.verdict, t.failing) for t in tried] == [(1, 3, "accepted", 2), (2, 3, "accepted", 1)]
+    assert model.sampling_seen[1]["temperature"] == 0.0
+    second = model.calls[1][-1].content
+    assert "def mul(a, b):\n    return a + b" in second and "test_add" not in second
+    final = events[-1]
+    assert final.status == "resolved", final.message
+    assert "candidates 1 and 2, each built on the one before, of 2" in final.message
+
+
 def test_a_later_candidate_that_undoes_a_kept_fix_breaks_a_test(make_repo: Any, tmp_path: Path) -> None:
     """After a partial fix is kept, the tests it fixed count as passing: a candidate that undoes it is rejected, and
     the run ends with the partial fix alone."""
@@ -305,3 +321,34 @@ def test_the_whole_file_comes_after_its_top_functions_and_only_when_it_shows_mor
     assert [(len(t.functions), bool(t.whole)) for t in more.targets(3)] == [(1, False), (2, False), (2, True)]
     same = RepairContext("", ("t",), "", [], [a, b], "", [], {"x.py": a.text + "\n\n\n" + b.text + "\n"})
     assert [(len(t.functions), bool(t.whole)) for t in same.targets(3)] == [(1, False), (2, False)]
+
+
+def test_the_tests_shown_are_those_whose_failures_are_shown(make_repo: Any) -> None:
+    """Of three failing tests, the prompt shows two failures in the order the runner reported them (node: the file's
+    order) and the source of those same two tests, not of the first two ids in sorted order."""
+    from coder.agent.repair_context import gather
+    from coder.sandboxes.base import WorkspaceOptions
+
+    cases = "".join(f"test('{name}', () => {{\n  assert.strictEqual(add({n}, 1), {n + 1});\n}});\n\n"
+                    for n, name in enumerate(("zero", "pair", "alone")))
+    repo = make_repo({
+        "package.json": '{"name": "calc", "version": "1.0.0", "scripts": {"test": "node --test"}}\n',
+        "src/calc.js": "function add(a, b) {\n  return a - b;\n}\n\nmodule.exports = { add };\n",
+        "test/calc.test.js": "const test = require('node:test');\nconst assert = require('node:assert');\n"
+                             f"const {{ add }} = require('../src/calc.js');\n\n{cases}",
+    })
+    ids = [f"test/calc.test.js::{name}" for name in ("zero", "pair", "alone")]
+    with CURRENT["sandbox"].open(repo, WorkspaceOptions()) as session:
+        context = gather(session, "", {test_id: "failed" for test_id in ids})
+    assert context.failure.index("::zero") < context.failure.index("::pair"), context.failure
+    assert "::alone" not in context.failure
+    assert [t["text"].splitlines()[0] for t in context.tests] == ["test('zero', () => {", "test('pair', () => {"]
+
+
+def test_failures_with_a_message_are_shown_before_those_without() -> None:
+    from coder.agent.repair_context import shown_failures
+
+    failures = [{"id": "pkg::TestCut", "message": ""}, {"id": "pkg::TestCut/kana", "message": "got x, want y"},
+                "not a failure", {"id": "pkg::TestCut/umlauts", "message": "got a, want b"}]
+    assert [f["id"] for f in shown_failures(failures)] == ["pkg::TestCut/kana", "pkg::TestCut/umlauts"]
+    assert shown_failures(None) == [] and shown_failures([{"id": 3}]) == [{"id": "3", "message": ""}]
