@@ -103,11 +103,11 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
            file_lines: int = 0) -> RepairContext:
     """Run the failing tests once more (for their messages), localize, and read the sources to show."""
     failing = tuple(sorted(t for t, outcome in baseline.items() if outcome in ("failed", "error")))
-    failure, shown = "", []
+    failure, reported = "", []
     if failing:
         rerun = sandbox.call("run_tests", {"tests": list(failing)})
-        shown = shown_failures(rerun.data.get("failures"))
-        failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in shown)[-FAILURE_CHARS:]
+        reported = shown_failures(rerun.data.get("failures"))
+        failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in reported)[-FAILURE_CHARS:]
     located = sandbox.call("localize", {"tests": list(failing) or None, "issue": issue, "limit": limit})
     ranked: list[Ranked] = []
     for function in located.data.get("functions", []) if located.ok else []:
@@ -115,7 +115,7 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
         if text:
             ranked.append(Ranked(str(function["path"]), str(function["name"]), text, float(function.get("score", 0))))
     # The tests whose failures are shown come first, so the prompt's test and failure are about the same test.
-    tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in shown if f["id"] in failing), *failing])))
+    tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in reported if f["id"] in failing), *failing])))
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
     files: dict[str, str] = {}
     for path in dict.fromkeys(r.path for r in ranked) if file_lines else ():
