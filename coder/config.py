@@ -74,8 +74,9 @@ class TestsConfig(Section):
 
 class GuidedConfig(Section):
     candidates: int = Field(6, ge=1, le=64, description="Candidate repairs per round (the first greedy, then sampled).")
-    rounds: int = Field(2, ge=1, le=8, description="Rounds; a round after the first shows the best partial candidate "
-                                                    "and its new failure.")
+    rounds: int = Field(2, ge=1, le=8, description="Rounds (the budget is candidates x rounds); a round with nothing "
+                                                    "to keep is followed by one showing the best attempt and its new "
+                                                    "failure; a kept partial fix starts a new round at once.")
     functions: int = Field(3, ge=1, le=8, description="Most functions shown to the model in one prompt.")
     file_lines: int = Field(100, ge=0, le=1000, description="A ranked function's file up to this many lines is also "
                                                            "shown whole, in its own prompt (0: never).")

@@ -1,5 +1,6 @@
 """The "guided" strategy, for small models: localize from the tests without the model, ask for whole corrected
-functions, sample several candidates, and keep only one the tests accept (the smallest diff among them).
+functions, sample several candidates, and keep only what the tests accept: the first candidate that fixes them all,
+or partial fixes, each kept at once and built on by the candidates after it.
 
 A follow-up turn (the TUI) continues in the free tool loop, on the same sandbox and state."""
 
