@@ -91,31 +91,43 @@ def failing_tests(sandbox: SandboxSession, failing: Sequence[str], most: int = 2
     return tests
 
 
-def shown_failures(failures: object, most: int = 2) -> list[dict[str, str]]:
-    """The failures a prompt shows, in the runner's order: those with a message first (a Go parent test or a
-    suite often fails with none of its own)."""
+def most_specific(failing: Sequence[str], located: dict[str, Any]) -> list[str]:
+    """The failing test ids, most specific first: those that executed the top-ranked function, then those that
+    executed the fewest functions (a unit test of the function before a test that goes through its callers, whose
+    failure says less about it); ties keep their order."""
+    functions = located.get("functions") or []
+    top = set(functions[0].get("failing_tests") or []) if functions and isinstance(functions[0], dict) else set()
+    scope = located.get("failing_scope") or {}
+    return sorted(failing, key=lambda t: (bool(top) and t not in top, scope.get(t, float("inf"))))
+
+
+def shown_failures(failures: object, order: Sequence[str] = (), most: int = 2) -> list[dict[str, str]]:
+    """The failures a prompt shows: those with a message first (a Go parent test or a suite often fails with none of
+    its own), then in ORDER (ids not in it last), then in the runner's order."""
     found = [{"id": str(f.get("id", "")), "message": str(f.get("message", ""))}
              for f in (failures if isinstance(failures, list) else []) if isinstance(f, dict)]
-    return sorted(found, key=lambda f: not f["message"].strip())[:most]
+    rank = {test_id: i for i, test_id in enumerate(order)}
+    return sorted(found, key=lambda f: (not f["message"].strip(), rank.get(f["id"], len(rank))))[:most]
 
 
 def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit: int = 8,
            file_lines: int = 0) -> RepairContext:
-    """Run the failing tests once more (for their messages), localize, and read the sources to show."""
+    """Localize, run the failing tests once more (for their messages), and read the sources to show."""
     failing = tuple(sorted(t for t, outcome in baseline.items() if outcome in ("failed", "error")))
-    failure, reported = "", []
-    if failing:
-        rerun = sandbox.call("run_tests", {"tests": list(failing)})
-        reported = shown_failures(rerun.data.get("failures"))
-        failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in reported)[-FAILURE_CHARS:]
     located = sandbox.call("localize", {"tests": list(failing) or None, "issue": issue, "limit": limit})
     ranked: list[Ranked] = []
     for function in located.data.get("functions", []) if located.ok else []:
         text = _source(sandbox, str(function.get("path", "")), str(function.get("name", "")))
         if text:
             ranked.append(Ranked(str(function["path"]), str(function["name"]), text, float(function.get("score", 0))))
+    order = most_specific(failing, located.data if located.ok else {})
+    failure, reported = "", []
+    if failing:
+        rerun = sandbox.call("run_tests", {"tests": list(failing)})
+        reported = shown_failures(rerun.data.get("failures"), order)
+        failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in reported)[-FAILURE_CHARS:]
     # The tests whose failures are shown come first, so the prompt's test and failure are about the same test.
-    tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in reported if f["id"] in failing), *failing])))
+    tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in reported if f["id"] in failing), *order])))
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
     files: dict[str, str] = {}
     for path in dict.fromkeys(r.path for r in ranked) if file_lines else ():

@@ -351,4 +351,49 @@ def test_failures_with_a_message_are_shown_before_those_without() -> None:
     failures = [{"id": "pkg::TestCut", "message": ""}, {"id": "pkg::TestCut/kana", "message": "got x, want y"},
                 "not a failure", {"id": "pkg::TestCut/umlauts", "message": "got a, want b"}]
     assert [f["id"] for f in shown_failures(failures)] == ["pkg::TestCut/kana", "pkg::TestCut/umlauts"]
+    order = ["pkg::TestCut/umlauts", "pkg::TestCut"]
+    assert [f["id"] for f in shown_failures(failures, order)] == ["pkg::TestCut/umlauts", "pkg::TestCut/kana"]
     assert shown_failures(None) == [] and shown_failures([{"id": 3}]) == [{"id": "3", "message": ""}]
+
+
+def test_the_most_specific_failing_tests_come_first() -> None:
+    """Those that executed the top-ranked function, then those that executed the fewest functions."""
+    from coder.agent.repair_context import most_specific
+
+    located = {"functions": [{"name": "f", "failing_tests": ["b", "c", "d"]}],
+               "failing_scope": {"a": 1, "b": 5, "c": 2, "d": 2}}
+    assert most_specific(["a", "b", "c", "d", "e"], located) == ["c", "d", "b", "a", "e"]
+    assert most_specific(["b", "a"], {}) == ["b", "a"]  # nothing known: the order stays
+
+
+NEWS = {
+    "go.mod": "module example.com/news\n\ngo 1.19\n",
+    "text/cut.go": "package text\n\n// Cut shortens s to n characters.\nfunc Cut(s string, n int) string {\n"
+                   "\tif len(s) <= n {\n\t\treturn s\n\t}\n\treturn s[:n-1] + \"~\"\n}\n",
+    "text/cut_test.go": "package text\n\nimport \"testing\"\n\nfunc TestCut(t *testing.T) {\n"
+                        "\tif got := Cut(\"Größe\", 4); got != \"Grö~\" {\n\t\tt.Errorf(\"Cut = %q, want %q\", got, \"Grö~\")\n"
+                        "\t}\n}\n",
+    "feed/feed.go": "package feed\n\nimport \"example.com/news/text\"\n\n// Title is what a notification shows.\n"
+                    "func Title(s string) string {\n\tif len(s) <= 10 {\n\t\treturn s\n\t}\n"
+                    "\treturn text.Cut(s, 10)\n}\n",
+    "feed/feed_test.go": "package feed\n\nimport \"testing\"\n\nfunc TestShortTitle(t *testing.T) {\n"
+                         "\tif Title(\"ok\") != \"ok\" {\n\t\tt.Fatal(\"short\")\n\t}\n}\n\n"
+                         "func TestLongTitle(t *testing.T) {\n\tif got := Title(\"Überraschung!\"); len([]rune(got)) != 10 {\n"
+                         "\t\tt.Fatalf(\"got %q\", got)\n\t}\n}\n",
+}
+
+
+def test_a_unit_test_of_the_top_function_is_shown_before_a_test_through_its_callers(make_repo: Any) -> None:
+    """Both failing tests executed the top-ranked function; the one that executed nothing else (a unit test, whose
+    failure says what the function should return) is shown first, test and failure alike, though its id sorts last."""
+    from coder.agent.repair_context import gather
+    from coder.sandboxes.base import WorkspaceOptions
+
+    repo = make_repo(NEWS)
+    with CURRENT["sandbox"].open(repo, WorkspaceOptions()) as session:
+        baseline = dict(session.call("run_tests", {}).data["tests"])
+        context = gather(session, "", baseline)
+    assert context.failing == ("example.com/news/feed::TestLongTitle", "example.com/news/text::TestCut"), baseline
+    assert (context.ranked[0].path, context.ranked[0].name) == ("text/cut.go", "Cut")
+    assert context.failure.startswith("example.com/news/text::TestCut:"), context.failure
+    assert [t["path"] for t in context.tests] == ["text/cut_test.go", "feed/feed_test.go"]

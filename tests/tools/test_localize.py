@@ -274,6 +274,8 @@ def test_go_cover_profiles(tmp_path: Path) -> None:
     output, data = run(make_repo(tmp_path, GO_SHOP))
     assert data["runner"] == "go" and data["mode"] == "tests"
     assert data["failing_tests"] == ["example.com/shop/cart::TestTotalWithDiscount"]
+    # how many functions the failing test executed: Add, Total, ItemTotal, ApplyDiscount and Round2
+    assert data["failing_scope"] == {"example.com/shop/cart::TestTotalWithDiscount": 5}
     top = data["functions"][0]
     assert (top["path"], top["name"], top["start_line"]) == ("cart/cart.go", "ApplyDiscount", 13)
     assert top["score"] == 1.0

@@ -109,6 +109,7 @@ def localize(args: LocalizeArgs, ws: Workspace) -> ToolResult:
     data: dict[str, Any] = {
         "mode": mode, "runner": runner.kind if runner else None, "command": evidence.command,
         "functions": [r.as_dict() for r in shown], "failing_tests": failing_tests, "words": words,
+        "failing_scope": {t: len(e.functions) for e in failing for t in e.tests},
         "notes": evidence.notes, "executions": len(evidence.executions), "timed_out": ctx.timed_out,
         "seconds": round(time.monotonic() - started, 3),
     }
