@@ -18,6 +18,7 @@ from ..prompts import render
 from ..sandboxes.base import ToolResult
 from .candidates import Candidate, Target, better, judge, normalized
 from .choose import choose_first
+from .conversation import failing_ids
 from .loop import ToolLoop
 from .repair_context import RepairContext, gather, repair_messages
 from .repro import ReproTest, gives_repro, reproduce
@@ -47,6 +48,8 @@ class GuidedRepair:
         self._judged: dict[str, str] = {}  # the outcomes candidates are judged against (the base's)
         self._steps: list[Candidate] = []  # accepted partial fixes kept in the base, in order
         self._failing: tuple[str, ...] = ()  # the tests that failed before any change
+        self._origin = ""  # the workspace before any change, and its outcomes: to go back past kept partial fixes
+        self._origin_outcomes: dict[str, str] = {}
 
     def begin(self, baseline: str | None) -> None:
         self._baseline = baseline
@@ -70,6 +73,7 @@ class GuidedRepair:
                        + (f" ({repair.notes})" if repair.notes else "") + f"{self._said()}; try --strategy tools")
         self._base = ctx.sandbox.snapshot()
         self._judged, self._failing = dict(state.baseline), repair.failing
+        self._origin, self._origin_outcomes = self._base, dict(state.baseline)
         total = settings.candidates * settings.rounds
         best: Candidate | None = None
         index = sample = 0  # candidates tried in all, and in this round
@@ -87,7 +91,7 @@ class GuidedRepair:
             except _OutOfTime:  # waiting for the model ran into the wall-time limit
                 yield from self._out_of_budget(state, best)
                 break
-            yield self._event(state, candidate, total, len(repair.failing))
+            yield self._event(state, candidate, total, len(failing_ids(self._judged)))  # what it was judged against
             sample += 1
             if candidate.verdict in ("accepted", "rejected"):
                 best = better(best, candidate)
@@ -193,7 +197,26 @@ class GuidedRepair:
             return candidate
         self._seen.add(key)
         others = tuple(dict.fromkeys(r.path for r in repair.ranked if r.path != target.path))
-        return judge(candidate, ctx.sandbox, self._base, self._judged, others)
+        judged = judge(candidate, ctx.sandbox, self._base, self._judged, others)
+        return self._from_origin(judged, others) if judged.verdict == "rejected" and self._steps else judged
+
+    def _from_origin(self, rejected: Candidate, others: tuple[str, ...]) -> Candidate:
+        """A candidate rejected on top of the partial fixes kept may be the real fix that a kept one is in the way of
+        (a workaround in a caller breaks once the callee is right). Judged again on the original code, when it fixes
+        more of the tests that failed there than the kept fixes do, they are dropped and it is taken instead."""
+        sandbox = self.context.sandbox
+        sandbox.restore(self._origin)
+        again = judge(Candidate(rejected.index, rejected.target, rejected.code), sandbox, self._origin,
+                      self._origin_outcomes, others)
+        kept = len(set(self._failing) - failing_ids(self._judged))
+        if again.verdict != "accepted" or len(again.fixed) <= kept:
+            sandbox.restore(self._base)
+            return rejected
+        dropped = " and ".join(str(c.index) for c in self._steps)
+        self._notes.append(f"candidate {again.index} fixed more on the original code than the partial fix kept "
+                           f"before it (candidate {dropped}), which was dropped")
+        self._steps, self._base, self._judged = [], self._origin, dict(self._origin_outcomes)
+        return again
 
     def _ask(self, state: RunState, messages: list[Message], sampling: dict[str, Any],
              tools: Sequence[dict[str, Any]] = ()) -> Generator[Event, None, ModelReply]:

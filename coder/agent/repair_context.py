@@ -120,12 +120,15 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
         text = _source(sandbox, str(function.get("path", "")), str(function.get("name", "")))
         if text:
             ranked.append(Ranked(str(function["path"]), str(function["name"]), text, float(function.get("score", 0))))
-    order = most_specific(failing, located.data if located.ok else {})
-    failure, reported = "", []
+    failures: object = None
     if failing:
-        rerun = sandbox.call("run_tests", {"tests": list(failing)})
-        reported = shown_failures(rerun.data.get("failures"), order)
-        failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in reported)[-FAILURE_CHARS:]
+        failures = sandbox.call("run_tests", {"tests": list(failing)}).data.get("failures")
+    ran = [str(f.get("id", "")) for f in failures if isinstance(f, dict)] if isinstance(failures, list) else []
+    # The most specific failing tests first; equally specific ones keep the runner's order (the file's, for node).
+    order = most_specific([t for t in dict.fromkeys([*ran, *failing]) if t in failing],
+                          located.data if located.ok else {})
+    reported = shown_failures(failures, order)
+    failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in reported)[-FAILURE_CHARS:]
     # The tests whose failures are shown come first, so the prompt's test and failure are about the same test.
     tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in reported if f["id"] in failing), *order])))
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]

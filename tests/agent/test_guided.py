@@ -225,6 +225,32 @@ def test_a_partial_fix_is_built_on_at_once_with_the_rest_of_the_budget(make_repo
     assert "candidates 1 and 2, each built on the one before, of 2" in final.message
 
 
+WORKAROUND = {
+    "calc.py": "def items(n):\n    return list(range(n - 1))\n\n\ndef count(n):\n    return len(items(n))\n",
+    "tests/test_calc.py": "from calc import count, items\n\n\ndef test_count():\n    assert count(3) == 3\n\n\n"
+                          "def test_items():\n    assert items(3) == [0, 1, 2]\n",
+}
+PATCH_CALLER = "count is one short.\n```python\ndef count(n):\n    return len(items(n)) + 1\n```\n"
+FIX_CALLEE = "items drops the last.\n```python\ndef items(n):\n    return list(range(n))\n```\n"
+
+
+def test_a_kept_workaround_is_dropped_for_a_fix_that_does_more_on_the_original_code(make_repo: Any,
+                                                                                     tmp_path: Path) -> None:
+    """A partial fix kept may be a workaround in a caller; the real fix in the callee then breaks the test the
+    workaround fixed. Judged again on the original code it fixes more than the workaround did, so the workaround is
+    dropped and the patch holds the real fix alone."""
+    repo = make_repo(WORKAROUND)
+    events, model = run(repo, tmp_path, [PATCH_CALLER, FIX_CALLEE], guided={"candidates": 3, "rounds": 1})
+    model.assert_consumed()
+    tried = of(events, CandidateTried)
+    assert [(t.verdict, t.fixed, t.failing) for t in tried] == [("accepted", 1, 2), ("accepted", 2, 2)]
+    final = events[-1]
+    assert final.status == "resolved", final.message
+    assert "candidate 2 of 2" in final.message and "partial fix kept before it (candidate 1), which was dropped" \
+        in final.message
+    assert "+    return list(range(n))" in final.patch and "+ 1" not in final.patch
+
+
 def test_a_later_candidate_that_undoes_a_kept_fix_breaks_a_test(make_repo: Any, tmp_path: Path) -> None:
     """After a partial fix is kept, the tests it fixed count as passing: a candidate that undoes it is rejected, and
     the run ends with the partial fix alone."""
@@ -340,6 +366,7 @@ def test_the_tests_shown_are_those_whose_failures_are_shown(make_repo: Any) -> N
     ids = [f"test/calc.test.js::{name}" for name in ("zero", "pair", "alone")]
     with CURRENT["sandbox"].open(repo, WorkspaceOptions()) as session:
         context = gather(session, "", {test_id: "failed" for test_id in ids})
+    assert "::zero" in context.failure and "::pair" in context.failure, context.failure
     assert context.failure.index("::zero") < context.failure.index("::pair"), context.failure
     assert "::alone" not in context.failure
     assert [t["text"].splitlines()[0] for t in context.tests] == ["test('zero', () => {", "test('pair', () => {"]
