@@ -43,6 +43,8 @@ REPAIR_BASE: dict[str, Any] = {
     "functions": [{"path": "calc.py", "language": "python", "text": "def add(a, b):\n    return a - b", "name": "add"}],
     "whole": "",
 }
+FEEDBACK_BASE: dict[str, Any] = {"functions": "calc.py:add", "language": "python", "code": "def add(a, b):\n    return b - a",
+                                 "fixed": 0, "failing": 1, "broken": [], "more_broken": 0, "failure": "assert 1 == 5"}
 
 # snapshot name -> (template, context)
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -53,9 +55,12 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "repair_user_whole_file": ("repair.j2", {**REPAIR_BASE, "part": "user", "whole": "LIMIT = 3\n\n\ndef add(a, b):\n"
                                                                                       "    return a - b\n"}),
     "repair_code": ("repair_code.j2", {"language": "python"}),
-    "repair_feedback": ("repair_feedback.j2", {"functions": "calc.py:add", "language": "python",
-                                               "code": "def add(a, b):\n    return b - a", "fixed": 0, "failing": 1,
-                                               "failure": "assert 1 == 5"}),
+    "repair_feedback": ("repair_feedback.j2", {**FEEDBACK_BASE}),
+    "repair_feedback_broke": ("repair_feedback.j2", {**FEEDBACK_BASE, "fixed": 1, "broken": ["tests/test_calc.py::test_mul"],
+                                                     "failure": "tests/test_calc.py::test_mul: assert 5 == 6"}),
+    "repair_feedback_broke_many": ("repair_feedback.j2", {**FEEDBACK_BASE, "fixed": 1, "failing": 2,
+                                                          "broken": ["t.py::a", "t.py::b", "t.py::c"], "more_broken": 2,
+                                                          "failure": ""}),
     "repro_test_system": ("repro_test.j2", {"part": "system"}),
     "repro_test_user": ("repro_test.j2", {"part": "user", "issue": "add(2, 3) returns -1:\n```python\n>>> add(2, 3)\n-1\n```",
                                           "example": {"path": "tests/test_calc.py", "language": "python",

@@ -49,10 +49,14 @@ def normalized(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.splitlines() if line.strip())
 
 
-def _first_failure(data: dict[str, object]) -> str:
-    failures = data.get("failures")
-    if isinstance(failures, list) and failures and isinstance(failures[0], dict):
-        return f"{failures[0].get('id', '')}: {failures[0].get('message', '')}"[-1500:]
+def first_failure(data: dict[str, object], first: tuple[str, ...] = ()) -> str:
+    """The failure a feedback round shows: that of a test in FIRST (the passing tests a candidate broke, which say
+    most about what it got wrong) when there is one, else the runner's first."""
+    listed = data.get("failures")
+    failures = [f for f in listed if isinstance(f, dict)] if isinstance(listed, list) else []
+    ranked = sorted(failures, key=lambda f: str(f.get("id", "")) not in first)
+    if ranked:
+        return f"{ranked[0].get('id', '')}: {ranked[0].get('message', '')}"[-1500:]
     return ""
 
 
@@ -85,7 +89,7 @@ def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: di
             now = dict(first.data.get("tests", {}))
             if not passing_ids(now) & set(failing):
                 candidate.verdict, candidate.reason = "rejected", "fixes none of the failing tests"
-                candidate.still_failing, candidate.failure = tuple(failing), _first_failure(first.data)
+                candidate.still_failing, candidate.failure = tuple(failing), first_failure(first.data)
                 return candidate
         suite = sandbox.call("run_tests", {})
         after = dict(suite.data.get("tests", {}))
@@ -93,7 +97,7 @@ def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: di
         candidate.fixed = tuple(sorted(failing_ids(baseline) & passing_ids(after)))
         candidate.broken = tuple(sorted(passing_ids(baseline) & failing_ids(after)))
         candidate.still_failing = tuple(sorted(failing_ids(after)))
-        candidate.failure = _first_failure(suite.data)
+        candidate.failure = first_failure(suite.data, candidate.broken)
         if candidate.broken:
             candidate.verdict, candidate.reason = "rejected", f"breaks {len(candidate.broken)} passing test(s)"
         elif failing and not candidate.fixed:
@@ -106,11 +110,13 @@ def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: di
 
 
 def better(a: Candidate | None, b: Candidate) -> Candidate:
-    """The better of two candidates: accepted before partial before none; more tests fixed, then the smaller diff."""
+    """The better of two candidates: accepted first; then one that fixes failing tests, even if it breaks some (it
+    is nearer a fix than one that changes nothing, and a feedback round builds on it), by tests fixed less tests
+    broken; then more tests fixed, then the smaller diff."""
     if a is None:
         return b
 
-    def key(c: Candidate) -> tuple[int, int, int, int]:
-        return (c.verdict == "accepted", not c.broken, len(c.fixed), -c.diff_lines)
+    def key(c: Candidate) -> tuple[int, int, int, int, int]:
+        return (c.verdict == "accepted", bool(c.fixed), len(c.fixed) - len(c.broken), len(c.fixed), -c.diff_lines)
 
     return b if key(b) > key(a) else a

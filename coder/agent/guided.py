@@ -76,25 +76,30 @@ class GuidedRepair:
         self._origin, self._origin_outcomes = self._base, dict(state.baseline)
         total = settings.candidates * settings.rounds
         best: Candidate | None = None
+        near: Candidate | None = None  # a near miss to show at once, in the next candidate's prompt
         index = sample = 0  # candidates tried in all, and in this round
         fresh = True  # the round starts anew: greedy first, no earlier attempt shown
         while index < total:
             if (yield from self._out_of_budget(state, best)):
                 break
             index += 1
-            target = targets[sample % len(targets)]
+            target = near.target if near is not None else targets[sample % len(targets)]
             # A later round shows the best attempt so far with its new failure (one that no test accepts).
-            feedback = best if not fresh and best is not None else None
+            feedback = near or (best if not fresh and best is not None else None)
             try:
                 candidate = yield from self._candidate(state, repair, target, index, feedback,
-                                                       greedy=fresh and sample == 0)
+                                                       greedy=(fresh and sample == 0) or near is not None)
             except _OutOfTime:  # waiting for the model ran into the wall-time limit
                 yield from self._out_of_budget(state, best)
                 break
             yield self._event(state, candidate, total, len(failing_ids(self._judged)))  # what it was judged against
-            sample += 1
+            sample, near = sample + 1, None
             if candidate.verdict in ("accepted", "rejected"):
                 best = better(best, candidate)
+                if best is candidate and candidate.verdict == "rejected" and candidate.fixed:
+                    # It fixes failing tests but breaks passing ones: the next candidate is asked to mend it, shown
+                    # what it broke, rather than waiting for the round's end.
+                    near = candidate
             if best is candidate and candidate.verdict == "accepted":
                 if not candidate.still_failing:
                     break

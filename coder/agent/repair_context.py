@@ -191,5 +191,6 @@ def repair_messages(context: RepairContext, target: Target, config: Config,
         messages.append(Message("user", render(
             config.prompts.repair_feedback, functions=", ".join(feedback.rewrote) or target.path,
             language=target.language, code=feedback.code, fixed=len(feedback.fixed),
-            failing=len(context.failing), failure=feedback.failure[-FAILURE_CHARS:])))
+            failing=len(context.failing), broken=list(feedback.broken[:3]), more_broken=len(feedback.broken[3:]),
+            failure=feedback.failure[-FAILURE_CHARS:])))
     return messages

@@ -75,8 +75,10 @@ def test_malformed_and_breaking_candidates_are_not_kept(buggy_repo: Path, tmp_pa
     assert tried[0].reason == "the reply holds no code block"
     assert "does not parse" in tried[1].reason
     assert tried[2].broken == 1 and "breaks 1 passing test" in tried[2].reason
-    assert [s["temperature"] for s in model.sampling_seen if s] == [0.0, 0.0, 0.8, 0.8, 0.8, 0.8]
-    assert len({s["seed"] for s in model.sampling_seen[2:] if s}) == 4  # each sample its own seed
+    # The candidate that fixed add but broke mul is mended at once, greedy (WRONG's prompt shows it).
+    assert [s["temperature"] for s in model.sampling_seen if s] == [0.0, 0.0, 0.8, 0.8, 0.0, 0.8]
+    assert "but it broke 1 test that passed before" in model.calls[4][-1].content
+    assert len({s.get("seed") for s in model.sampling_seen[2:] if s and s["temperature"]}) == 3  # each its own seed
     final = events[-1]
     assert final.status == "resolved" and "candidate 5 of 5" in final.message
     assert "-    return a * b" not in final.patch  # the breaking candidate left nothing behind
@@ -111,6 +113,25 @@ def test_when_nothing_passes_a_feedback_round_shows_the_best_attempt(buggy_repo:
     feedback = model.calls[3][-1].content
     assert "An earlier attempt" in feedback and "return b - a" in feedback
     assert events[-1].status == "resolved"
+
+
+def test_a_candidate_that_fixes_but_breaks_is_mended_at_once(buggy_repo: Path, tmp_path: Path) -> None:
+    """A near miss (it fixes the failing test and breaks a passing one) is shown in the very next prompt, with the
+    test it broke and that test's failure, and is preferred to an attempt that fixes nothing."""
+    steps = [WRONG, BREAKS_MUL, GOOD]
+    events, model = run(buggy_repo, tmp_path, steps, guided={"candidates": 4, "rounds": 1})
+    model.assert_consumed()
+    tried = of(events, CandidateTried)
+    assert [(c.verdict, c.fixed, c.broken) for c in tried] == [("rejected", 0, 0), ("rejected", 1, 1),
+                                                               ("accepted", 1, 0)]
+    mend = model.calls[2]
+    assert len(mend) == 3 and "An earlier attempt" in mend[-1].content
+    assert "return a + b\n\n\ndef mul" in mend[-1].content  # the near miss, not the first attempt (b - a)
+    assert "fixed 1 of 1 failing test, but it broke 1 test that passed before: tests/test_calc.py::test_mul" \
+        in mend[-1].content
+    assert "test_mul" in mend[-1].content.split("It fails with:")[1]  # the broken test's own failure
+    assert model.sampling_seen[2] is not None and model.sampling_seen[2]["temperature"] == 0.0
+    assert events[-1].status == "resolved" and "candidate 3 of 3" in events[-1].message
 
 
 def test_no_candidate_accepted_ends_not_resolved_with_the_best_attempt(buggy_repo: Path, tmp_path: Path) -> None:
