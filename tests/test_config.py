@@ -282,6 +282,7 @@ def test_every_setting_is_classified() -> None:
         "model.top_p", "model.top_k", "model.repetition_penalty", "model.max_tokens", "model.native_tools",
         "model.timeout", "model.max_retries", "model.local_model", "model.context", "model.threads", "model.grammar",
         "model.prompt_lookup",  # decoding speed only: the same tokens are checked by the same model
+        "model.kv_states_mb",  # prefill reuse only (the same KV cells); bounded at 8 GiB
         # the run's budget, shown in every run's output
         "limits.max_steps", "limits.max_tokens", "limits.max_wall_seconds",
         "agent.observation_cap", "agent.repeat_hint_after", "agent.repeat_give_up_after", "agent.stream",

@@ -51,6 +51,9 @@ class ModelConfig(BaseModel):
     prompt_lookup: int = Field(default=0, ge=0, le=64, description=(
         "Draft tokens per step for prompt-lookup (speculative) decoding; 0: off. On 2 CPU cores it made decoding "
         "2-4x slower (bench/prompt_lookup.py), so it is off unless a machine measures a gain."))
+    kv_states_mb: int = Field(default=512, ge=0, le=8192, description=(
+        "Memory (MiB) for the KV states of earlier prompts: a prompt resumes from the one it shares the longest "
+        "prefix with, not only from the last one (guided repair's views and feedback rounds); 0: off."))
 
     @model_validator(mode="before")
     @classmethod

@@ -61,4 +61,4 @@ def runtime_for(config: ModelConfig, progress: Callable[[str], None] = lambda _:
             f"{threads} threads, tool-call grammar {'on' if config.grammar else 'off'}"
             + (f", prompt-lookup decoding of {config.prompt_lookup} tokens" if config.prompt_lookup else ""))
     return LocalRuntime(choice.path, choice.name, n_ctx, threads, grammar=config.grammar,
-                        prompt_lookup=config.prompt_lookup), note
+                        prompt_lookup=config.prompt_lookup, kv_states_mb=config.kv_states_mb), note

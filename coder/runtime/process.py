@@ -31,11 +31,11 @@ class LocalRuntime:
 
     def __init__(self, model_path: Path, name: str, n_ctx: int, threads: int, grammar: bool = True,
                  port: int = 0, prefix_cache: bool = True, max_text_chars: int | None = None,
-                 max_string_chars: int | None = None, prompt_lookup: int = 0) -> None:
+                 max_string_chars: int | None = None, prompt_lookup: int = 0, kv_states_mb: int | None = None) -> None:
         self.model_path, self.name, self.n_ctx, self.threads = model_path, name, n_ctx, threads
         self.grammar, self.port, self.prefix_cache = grammar, port, prefix_cache
         self.max_text_chars, self.max_string_chars = max_text_chars, max_string_chars
-        self.prompt_lookup = prompt_lookup
+        self.prompt_lookup, self.kv_states_mb = prompt_lookup, kv_states_mb
         self._proc: subprocess.Popen[str] | None = None
         self.info: RuntimeInfo | None = None
 
@@ -52,6 +52,8 @@ class LocalRuntime:
             cmd += ["--max-string-chars", str(self.max_string_chars)]
         if self.prompt_lookup:
             cmd += ["--prompt-lookup", str(self.prompt_lookup)]
+        if self.kv_states_mb is not None:
+            cmd += ["--kv-states-mb", str(self.kv_states_mb)]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = self._first_line(self._proc.stdout, READY_TIMEOUT)

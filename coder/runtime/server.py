@@ -27,6 +27,7 @@ from typing import Any
 
 from ..models.toolcall_parser import parse_tool_calls
 from .chat_template import render_chat
+from .kv_states import KVStates
 
 CANCEL_POLL_TOKENS = 8  # how often (in tokens) generation checks that the client is still there
 
@@ -45,6 +46,7 @@ class RuntimeSettings:
     max_string_chars: int | None = None  # cap on each JSON string argument (tests with random weights use one)
     max_array_items: int | None = 32  # cap on each JSON array argument: a small model can list plan steps forever
     prompt_lookup: int = 0  # draft tokens per step for prompt-lookup decoding (0: off)
+    kv_states_mb: int = 512  # memory for KV states of earlier prompts, to resume a prompt from (0: off)
 
 
 def load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0) -> Any:
@@ -70,6 +72,8 @@ class Engine:
         self.eos = self.llm.detokenize([self.llm.token_eos()]).decode(errors="ignore")
         self.lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
+        on = settings.prefix_cache and settings.kv_states_mb > 0
+        self.states = KVStates(settings.kv_states_mb * 2**20) if on else None
 
     def _grammar(self, tools: list[dict[str, Any]]) -> Any:
         """A fresh fast grammar processor for one generation (the GBNF text is cached per tool set)."""
@@ -113,6 +117,10 @@ class Engine:
         if not self.settings.prefix_cache:
             self.llm.reset()
         cached = self.cached_prefix(tokens)
+        found = self.states.best(tokens, cached) if self.states is not None else None
+        if found is not None and self.states is not None:
+            self.states.restore(self.llm, found[0])
+            cached = self.cached_prefix(tokens)
         processors = self._grammar(callable_tools(tools, body.get("tool_choice"))) if use_tools and self.settings.grammar else None
         began = time.perf_counter()
         first: float | None = None
@@ -140,6 +148,8 @@ class Engine:
                 finish = choice["finish_reason"]
         end = time.perf_counter()
         first = first or end
+        if self.states is not None and finish != "cancelled":
+            self.states.save(self.llm)
         yield {"done": True, "finish_reason": finish, "prompt_tokens": len(tokens), "cached_tokens": cached,
                "completion_tokens": completion,
                "timings": {"prompt_n": len(tokens) - cached, "cache_n": cached, "prompt_ms": (first - began) * 1000,
@@ -215,7 +225,9 @@ class Handler(BaseHTTPRequestHandler):
                 "id": s.name, "object": "model", "owned_by": "coder",
                 "meta": {"n_ctx": s.n_ctx, "n_ctx_train": engine.llm.n_ctx_train() if hasattr(engine.llm, "n_ctx_train") else None,
                          "threads": s.threads, "path": str(s.model_path), "chat_template": engine.template,
-                         "grammar": s.grammar, "prompt_lookup": s.prompt_lookup}}]})
+                         "grammar": s.grammar, "prompt_lookup": s.prompt_lookup,
+                         "kv_states": {"budget_mb": s.kv_states_mb if engine.states is not None else 0,
+                                       "held": len(engine.states or ()), "restored": getattr(engine.states, "restored", 0)}}}]})
         else:
             self._error(404, f"no route {self.path}")
 
@@ -334,6 +346,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-string-chars", type=int, default=None, help="cap on each string argument")
     parser.add_argument("--prompt-lookup", type=int, default=0, metavar="N",
                         help="prompt-lookup decoding with N draft tokens per step (0: off)")
+    parser.add_argument("--kv-states-mb", type=int, default=512, metavar="MB",
+                        help="memory for KV states of earlier prompts, to resume a prompt from (0: off)")
     parser.add_argument("--parent", type=int, default=None, metavar="PID",
                         help="exit when this process (the coder run that started the server) is gone")
     args = parser.parse_args(argv)
@@ -341,7 +355,8 @@ def main(argv: list[str] | None = None) -> None:
         _exit_with_parent(args.parent)
     engine = Engine(RuntimeSettings(args.model, args.name, args.n_ctx, args.threads, args.host, args.port,
                                     not args.no_grammar, not args.no_prefix_cache, args.max_text_chars,
-                                    args.max_string_chars, prompt_lookup=args.prompt_lookup))
+                                    args.max_string_chars, prompt_lookup=args.prompt_lookup,
+                                    kv_states_mb=args.kv_states_mb))
     server = RuntimeServer(engine)
     host, port = server.server_address[:2]
     print(json.dumps({"ready": True, "url": f"http://{host!s}:{port}/v1", "n_ctx": args.n_ctx,
