@@ -42,6 +42,7 @@ class Candidate:
     rewrote: tuple[str, ...] = field(default_factory=tuple)
     path: str = ""  # the file it was applied to (the target's, or another ranked file that defines its names)
     outcomes: dict[str, str] = field(default_factory=dict)  # the whole suite's outcomes with it applied
+    unchanged: bool = False  # discarded because its code is the code shown: it would change nothing
 
 
 def normalized(code: str) -> str:
@@ -79,6 +80,7 @@ def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: di
                 break
         if not applied.ok:
             candidate.verdict, candidate.reason = "discarded", applied.output.strip()[:300]
+            candidate.unchanged = bool(applied.data.get("same"))
             return candidate
         candidate.path = path
         candidate.rewrote = tuple(f"{path}:{n}" for n in

@@ -179,30 +179,41 @@ class GuidedRepair:
 
     def _candidate(self, state: RunState, repair: RepairContext, target: Target, index: int,
                    feedback: Candidate | None, greedy: bool) -> Generator[Event, None, Candidate]:
-        """Ask for one candidate and, unless it is malformed or already seen, let the tests judge it."""
+        """Ask for one candidate and, unless it is malformed or already seen, let the tests judge it. A reply with no
+        code, or with the shown code unchanged, is answered once in the same conversation, and the answer is the
+        candidate: small models often stop after the diagnosis, or copy the code back."""
         ctx, settings = self.context, self.context.config.guided
         messages = repair_messages(repair, target, ctx.config, feedback)
         sampling: dict[str, Any] = {"temperature": 0.0} if greedy else \
             {"temperature": settings.temperature, "seed": index}
         sampling.update(max_tokens=settings.reply_tokens, stop=[CODE_DONE])
-        reply_text = (yield from self._ask(state, messages, sampling)).text
-        if not fenced_code(reply_text) and turn_limit(state, ctx.config.limits) is None:
-            # Small models often stop after the diagnosis: ask once more, for the code, in the same conversation.
-            more = render(ctx.config.prompts.repair_code, language=target.language)
-            messages = [*messages, Message("assistant", reply_text), Message("user", more)]
+        for asked in range(2):
             reply_text = (yield from self._ask(state, messages, sampling)).text
-        code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""
-        candidate = Candidate(index, target, code)
-        if not code.strip():
+            code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""
+            candidate = self._verdict_on(repair, Candidate(index, target, code), feedback)
+            again = ctx.config.prompts.repair_code if not code.strip() else \
+                ctx.config.prompts.repair_unchanged if candidate.unchanged else None
+            if again is None or asked or turn_limit(state, ctx.config.limits) is not None:
+                return candidate
+            messages = [*messages, Message("assistant", reply_text),
+                        Message("user", render(again, language=target.language))]
+        return candidate
+
+    def _verdict_on(self, repair: RepairContext, candidate: Candidate, feedback: Candidate | None) -> Candidate:
+        """CANDIDATE discarded without code, marked when seen before, or else judged by the tests. A copy of the
+        earlier attempt the prompt showed (FEEDBACK) counts as unchanged code too."""
+        if not candidate.code.strip():
             candidate.reason = "the reply holds no code block"
             return candidate
-        key = f"{target.path}\0{normalized(code)}"
+        key = f"{candidate.target.path}\0{normalized(candidate.code)}"
         if key in self._seen:
             candidate.verdict, candidate.reason = "duplicate", "the same code as an earlier candidate"
+            candidate.unchanged = feedback is not None and normalized(feedback.code) == normalized(candidate.code)
             return candidate
         self._seen.add(key)
-        others = tuple(dict.fromkeys(r.path for r in repair.ranked if r.path != target.path))
-        judged = judge(candidate, ctx.sandbox, self._base, self._judged, others)
+        sandbox = self.context.sandbox
+        others = tuple(dict.fromkeys(r.path for r in repair.ranked if r.path != candidate.target.path))
+        judged = judge(candidate, sandbox, self._base, self._judged, others)
         return self._from_origin(judged, others) if judged.verdict == "rejected" and self._steps else judged
 
     def _from_origin(self, rejected: Candidate, others: tuple[str, ...]) -> Candidate:

@@ -23,6 +23,7 @@ BREAKS_MUL = ("Both are wrong.\n```python\ndef add(a, b):\n    return a + b\n\n\
 NO_CODE = "I think add is wrong, you should make it add."
 UNPARSABLE = "Fixed:\n```python\ndef add(a, b:\n    return a + b\n```\n"
 WRONG = "Maybe this.\n```python\ndef add(a, b):\n    return b - a\n```\n"
+SAME = "It looks right.\n```python\ndef add(a, b):\n    return a - b\n```\n"
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +95,22 @@ def test_a_reply_with_only_a_diagnosis_is_asked_for_the_code(buggy_repo: Path, t
     assert events[-1].status == "resolved" and events[-1].steps == 2
 
 
+def test_a_reply_with_the_code_unchanged_is_told_so_once(buggy_repo: Path, tmp_path: Path) -> None:
+    """The shown code copied back changes nothing: the model is told so in the same conversation, once, and its
+    answer is the candidate."""
+    events, model = run(buggy_repo, tmp_path, [SAME, GOOD, SAME, SAME], guided={"candidates": 1, "rounds": 1})
+    assert [c.verdict for c in of(events, CandidateTried)] == ["accepted"]
+    told = model.calls[1]
+    assert told[-2].role == "assistant" and told[-2].content == SAME
+    assert "same as the code shown" in told[-1].content and "```python" in told[-1].content
+    assert events[-1].status == "resolved" and events[-1].steps == 2
+    same_mul = "Then mul.\n```python\ndef mul(a, b):\n    return a * b\n```\n"
+    events, model = run(buggy_repo, tmp_path, [SAME, same_mul], guided={"candidates": 1, "rounds": 1})
+    model.assert_consumed()  # told once, not twice
+    tried = of(events, CandidateTried)
+    assert [c.verdict for c in tried] == ["discarded"] and "same as the file's" in tried[0].reason
+
+
 def test_a_reply_cut_at_the_stop_after_its_code_is_a_whole_candidate(buggy_repo: Path, tmp_path: Path) -> None:
     cut = GOOD[: GOOD.rindex("```")]  # what the server returns when it stops at the closing fence
     events, _ = run(buggy_repo, tmp_path, [cut])
@@ -132,6 +149,14 @@ def test_a_candidate_that_fixes_but_breaks_is_mended_at_once(buggy_repo: Path, t
     assert "test_mul" in mend[-1].content.split("It fails with:")[1]  # the broken test's own failure
     assert model.sampling_seen[2] is not None and model.sampling_seen[2]["temperature"] == 0.0
     assert events[-1].status == "resolved" and "candidate 3 of 3" in events[-1].message
+
+
+def test_a_mend_that_copies_the_near_miss_back_is_told_so(buggy_repo: Path, tmp_path: Path) -> None:
+    events, model = run(buggy_repo, tmp_path, [BREAKS_MUL, BREAKS_MUL, GOOD], guided={"candidates": 3, "rounds": 1})
+    model.assert_consumed()
+    assert [c.verdict for c in of(events, CandidateTried)] == ["rejected", "accepted"]
+    assert "same as the code shown" in model.calls[2][-1].content and "An earlier attempt" in model.calls[2][-3].content
+    assert events[-1].status == "resolved"
 
 
 def test_no_candidate_accepted_ends_not_resolved_with_the_best_attempt(buggy_repo: Path, tmp_path: Path) -> None:

@@ -605,4 +605,12 @@ def test_a_reply_whose_names_are_all_elsewhere_says_so() -> None:
     elsewhere = rewrite_functions("def a():\n    return 1\n", "python", "def b():\n    return 2\n")
     assert elsewhere.problem is not None and elsewhere.elsewhere
     broken = rewrite_functions("def a():\n    return 1\n", "python", "def a(:\n    return 2\n")
-    assert broken.problem is not None and not broken.elsewhere
+    assert broken.problem is not None and not broken.elsewhere and not broken.same
+
+
+def test_a_reply_that_copies_the_code_back_says_so() -> None:
+    """The guided strategy then tells the model once that nothing would change."""
+    from coder_tools.rewrite import rewrite_functions
+
+    same = rewrite_functions("def a():\n    return 1\n", "python", "def a():\n    return 1\n")
+    assert same.problem is not None and "same" in same.problem and same.same and not same.elsewhere

@@ -98,6 +98,7 @@ class Rewrite:
     added: tuple[str, ...] = ()
     problem: str | None = None
     elsewhere: bool = False  # the problem is that no name of the reply is in this file: another file may hold them
+    same: bool = False  # the problem is that the reply's code is what the file already says
 
 
 class _Problem(Exception):
@@ -106,6 +107,10 @@ class _Problem(Exception):
 
 class _Elsewhere(_Problem):
     """None of the reply's names is defined in this file."""
+
+
+class _Same(_Problem):
+    """The reply's code is the file's own: applying it changes nothing."""
 
 
 @dataclass(eq=False)
@@ -327,7 +332,7 @@ def _rewrite(source: str, language: str, code: str) -> Rewrite:
     edits += [(m.start, m.end, len(actions) + i, m.text) for i, m in enumerate(module)]
     new = _apply(src, edits)
     if new == src:
-        raise _Problem("the reply's code is the same as the file's; nothing would change")
+        raise _Same("the reply's code is the same as the file's; nothing would change")
     new_tree = parser_for(language).parse(new)
     if new_tree.root_node.has_error and not tree.root_node.has_error:
         raise _Problem(f"the file would no longer parse after the rewrite{_where(first_error(new_tree.root_node))}")
@@ -344,7 +349,7 @@ def rewrite_functions(source: str, language: str, code: str) -> Rewrite:
     try:
         return _rewrite(source, language, code)
     except _Problem as exc:
-        return Rewrite(source, problem=str(exc), elsewhere=isinstance(exc, _Elsewhere))
+        return Rewrite(source, problem=str(exc), elsewhere=isinstance(exc, _Elsewhere), same=isinstance(exc, _Same))
     except Exception as exc:  # a reply this code did not foresee is a discarded candidate, never a crash
         return Rewrite(source, problem=f"the reply could not be applied (internal error: {exc!r})")
 
@@ -367,7 +372,7 @@ def rewrite(args: RewriteArgs, ws: Workspace) -> ToolResult:
     result = rewrite_functions(before, lang, code_from_reply(args.code, lang))
     if result.problem is not None:
         return ToolResult(ok=False, output=f"{rel} unchanged: {result.problem}",
-                          data={"path": rel, "elsewhere": result.elsewhere})
+                          data={"path": rel, "elsewhere": result.elsewhere, "same": result.same})
     names = ", ".join([*result.replaced, *(f"{n} (new)" for n in result.added)])
     out = _commit(ws, path, before, result.text, f"Rewrote {names} in {rel}.", changed_lines(before, result.text))
     return out.model_copy(update={"data": {**out.data, "replaced": list(result.replaced), "added": list(result.added)}})
