@@ -84,6 +84,9 @@ class GuidedConfig(Section):
     reply_tokens: int = Field(1024, ge=64, description="Most tokens of one reply (a diagnosis and whole functions).")
     repro_tries: int = Field(2, ge=0, le=8, description="With no failing test and a repro in the issue: attempts at "
                                                         "a test that reproduces it (0: never ask).")
+    seed: int = Field(0, ge=0, le=1_000_000, description="Sets the sampled candidates' seeds (candidate N of seed S "
+                                                        "samples with S*1000+N): the same seed replays the same run; "
+                                                        "`coder eval --runs N` gives each run its own.")
 
 
 class PromptsConfig(Section):

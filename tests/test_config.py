@@ -291,6 +291,7 @@ def test_every_setting_is_classified() -> None:
         "guided.candidates", "guided.rounds", "guided.functions", "guided.file_lines", "guided.temperature",
         "guided.reply_tokens",
         "guided.repro_tries",  # a test file written in the sandbox, kept only with a fix, and named in test_files
+        "guided.seed",  # which samples are drawn, judged by the same tests
         "tests.command",  # runs inside the sandbox, like any test
         "tests.timeout",  # a per-test limit inside the sandbox
         # templates are read from prompts/ only (jinja refuses paths that leave it)

@@ -185,7 +185,7 @@ class GuidedRepair:
         ctx, settings = self.context, self.context.config.guided
         messages = repair_messages(repair, target, ctx.config, feedback)
         sampling: dict[str, Any] = {"temperature": 0.0} if greedy else \
-            {"temperature": settings.temperature, "seed": index}
+            {"temperature": settings.temperature, "seed": settings.seed * 1000 + index}
         sampling.update(max_tokens=settings.reply_tokens, stop=[CODE_DONE])
         for asked in range(2):
             reply_text = (yield from self._ask(state, messages, sampling)).text

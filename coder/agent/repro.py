@@ -136,7 +136,7 @@ def reproduce(sandbox: SandboxSession, config: Config, issue: str, baseline: dic
     before = sandbox.snapshot()
     why = "the model wrote no test"
     for attempt in range(tries):
-        sampling = {"temperature": 0.0 if attempt == 0 else config.guided.temperature, "seed": attempt,
+        sampling = {"temperature": 0.0 if attempt == 0 else config.guided.temperature, "seed": config.guided.seed * 1000 + attempt,
                     "max_tokens": config.guided.reply_tokens}
         reply_text = yield from ask(messages, sampling)
         code = code_from_reply(reply_text, language) if fenced_code(reply_text) else ""

@@ -82,6 +82,15 @@ class EventTally:
             self.final = event
 
 
+def run_config(config: Config, run: int) -> Config:
+    """CONFIG for a task's RUN-th run (from 0): its sampled candidates get seeds of their own, so that `--runs N`
+    samples N times rather than replaying one run N times."""
+    if run == 0:
+        return config
+    guided = config.guided.model_copy(update={"seed": config.guided.seed + run})
+    return config.model_copy(update={"guided": guided})
+
+
 class CoderHarness:
     """coder's agent loop, unchanged, on the task's checkout."""
 
@@ -98,7 +107,7 @@ class CoderHarness:
         else:
             assert self.endpoint is not None
             model = self.endpoint.make_model()
-        agent = Agent(model, sandbox, self.config, trajectory_dir=self.trajectory_dir)
+        agent = Agent(model, sandbox, run_config(self.config, run), trajectory_dir=self.trajectory_dir)
         tally = EventTally(on_step)
         try:
             with agent.session(Task(repo=checkout, issue=task.issue, test_command=task.test_command,

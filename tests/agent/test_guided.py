@@ -85,6 +85,11 @@ def test_malformed_and_breaking_candidates_are_not_kept(buggy_repo: Path, tmp_pa
     assert "-    return a * b" not in final.patch  # the breaking candidate left nothing behind
 
 
+def test_the_seed_setting_moves_every_sampled_candidates_seed(buggy_repo: Path, tmp_path: Path) -> None:
+    _, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE, NO_CODE, GOOD], guided={"candidates": 3, "rounds": 1, "seed": 2})
+    assert [s.get("seed") for s in model.sampling_seen if s] == [None, 2002, 2002, 2003]
+
+
 def test_a_reply_with_only_a_diagnosis_is_asked_for_the_code(buggy_repo: Path, tmp_path: Path) -> None:
     events, model = run(buggy_repo, tmp_path, [NO_CODE, GOOD], guided={"candidates": 1, "rounds": 1})
     model.assert_consumed()
