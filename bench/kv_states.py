@@ -6,7 +6,9 @@ the prefilled tokens of replaying them with saved states against the live cache 
 Each TRAJECTORY is a guided run's trajectory (`coder eval --out DIR` writes them under DIR/trajectories/): its
 requests are sent again in order, greedy, to one runtime with saved states and one without; the two settings
 alternate per trajectory (which goes first alternates too), so load on this shared machine hits both alike. Greedy
-replies must match between the settings: a restored state holds the same KV cells a prefill would compute.
+replies are compared between the settings. A restored state holds the KV cells of the same tokens, but the prefill
+was split at other points (as it is with the live cache alone, after a different previous request), so float
+rounding may differ and flip a greedy choice late in a reply.
 """
 
 from __future__ import annotations
