@@ -64,7 +64,7 @@ class KVStates:
             llm.reset()  # nothing usable is left: the prompt is prefilled whole
             llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             return
-        llm._input_ids[: len(key)] = key
+        llm.input_ids[: len(key)] = key  # the whole history array: _input_ids is a view of the first n_tokens
         llm.n_tokens = len(key)
         llm._requires_eval = True
         self.restored += 1

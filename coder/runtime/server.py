@@ -119,7 +119,11 @@ class Engine:
         cached = self.cached_prefix(tokens)
         found = self.states.best(tokens, cached) if self.states is not None else None
         if found is not None and self.states is not None:
-            self.states.restore(self.llm, found[0])
+            try:
+                self.states.restore(self.llm, found[0])
+            except Exception:  # a state that cannot be restored costs a full prefill, never the request
+                self.llm.reset()
+                self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             cached = self.cached_prefix(tokens)
         processors = self._grammar(callable_tools(tools, body.get("tool_choice"))) if use_tools and self.settings.grammar else None
         began = time.perf_counter()

@@ -31,9 +31,12 @@ def _meta(info: RuntimeInfo) -> dict[str, Any]:
 
 
 def _rounds(info: RuntimeInfo) -> list[tuple[str, int, int]]:
-    """Each view once, then each view again with feedback after it (a guided repair's two rounds)."""
+    """Each view once, then each view again with feedback after it (a guided repair's two rounds), with a short
+    unrelated request in between: a saved state is then longer than what the live cache holds."""
     model, out = _model(info), []
     for feedback in ("", FEEDBACK):
+        if feedback:
+            model.complete([Message("user", "hi")], [], sampling={"temperature": 0.0})
         for view in VIEWS:
             messages = [Message("system", "Be brief."), Message("user", HEAD + view)]
             if feedback:
