@@ -27,7 +27,7 @@ from typing import Any
 
 from ..models.toolcall_parser import parse_tool_calls
 from .chat_template import render_chat
-from .kv_states import KVStates
+from .kv_states import KVStates, common_prefix
 
 CANCEL_POLL_TOKENS = 8  # how often (in tokens) generation checks that the client is still there
 
@@ -93,13 +93,7 @@ class Engine:
 
     def cached_prefix(self, tokens: list[int]) -> int:
         """How many leading tokens the KV cache already holds (llama-cpp-python reuses them)."""
-        held = list(self.llm._input_ids[: self.llm.n_tokens])
-        common = 0
-        for a, b in zip(held, tokens[:-1]):
-            if a != b:
-                break
-            common += 1
-        return common
+        return common_prefix(list(self.llm._input_ids[: self.llm.n_tokens]), tokens[:-1])
 
     def generate(self, body: dict[str, Any], cancelled: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any]]:
         """Yield {"text": piece} items, then {"done": True, ...usage and timings}.
