@@ -82,6 +82,8 @@ class GuidedConfig(Section):
                                                            "shown whole, in its own prompt (0: never).")
     temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature after the first (greedy) candidate.")
     reply_tokens: int = Field(1024, ge=64, description="Most tokens of one reply (a diagnosis and whole functions).")
+    code_grammar: bool = Field(True, description="On the bundled runtime, constrain each repair reply to a short "
+                                                 "diagnosis and one fenced code block (no reply without code).")
     repro_tries: int = Field(2, ge=0, le=8, description="With no failing test and a repro in the issue: attempts at "
                                                         "a test that reproduces it (0: never ask).")
     seed: int = Field(0, ge=0, le=1_000_000, description="Sets the sampled candidates' seeds (candidate N of seed S "

@@ -292,6 +292,7 @@ def test_every_setting_is_classified() -> None:
         "guided.reply_tokens",
         "guided.repro_tries",  # a test file written in the sandbox, kept only with a fix, and named in test_files
         "guided.seed",  # which samples are drawn, judged by the same tests
+        "guided.code_grammar",  # the shape of the model's reply, judged by the same tests
         "tests.command",  # runs inside the sandbox, like any test
         "tests.timeout",  # a per-test limit inside the sandbox
         # templates are read from prompts/ only (jinja refuses paths that leave it)

@@ -15,6 +15,7 @@ from coder_tools.rewrite import code_from_reply, fenced_code
 from ..events import CandidateTried, Event, ModelReplied
 from ..models.base import Message, ModelError, ModelReply
 from ..prompts import render
+from ..runtime.reply_grammar import fenced_code_grammar
 from ..sandboxes.base import ToolResult
 from .candidates import Candidate, Target, better, judge, normalized
 from .choose import choose_first
@@ -28,6 +29,7 @@ from .strategy import StrategyContext
 # A closing fence and a blank line: the code is done, and what follows is prose no one reads (the reply's unclosed
 # block still parses). Stopping there saves decode time on every candidate.
 CODE_DONE = "```\n\n"
+CODE_GRAMMAR = fenced_code_grammar()
 
 
 class _OutOfTime(Exception):
@@ -187,6 +189,8 @@ class GuidedRepair:
         sampling: dict[str, Any] = {"temperature": 0.0} if greedy else \
             {"temperature": settings.temperature, "seed": settings.seed * 1000 + index}
         sampling.update(max_tokens=settings.reply_tokens, stop=[CODE_DONE])
+        if settings.code_grammar and ctx.config.model.provider == "local":
+            sampling["grammar"] = CODE_GRAMMAR  # the reply always holds a code block: no second request for it
         for asked in range(2):
             reply_text = (yield from self._ask(state, messages, sampling)).text
             code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""

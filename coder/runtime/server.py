@@ -91,6 +91,22 @@ class Engine:
                                                     styles=("tagged", "fenced", "bare"))
         return LogitsProcessorList([GrammarLogitsProcessor(self.llm, self._grammars[key])])
 
+    def _processors(self, body: dict[str, Any], tools: list[dict[str, Any]], use_tools: bool) -> Any:
+        """The grammar a generation runs under: the tool-call grammar when tools are in use, else the GBNF text of
+        the request's own `grammar` field (as llama.cpp's server takes it), else none."""
+        if use_tools:
+            return self._grammar(callable_tools(tools, body.get("tool_choice"))) if self.settings.grammar else None
+        grammar = body.get("grammar")
+        if not grammar:
+            return None
+        if not isinstance(grammar, str):
+            raise ValueError("grammar must be a GBNF text")
+        from llama_cpp import LogitsProcessorList
+
+        from .grammar import GrammarLogitsProcessor
+
+        return LogitsProcessorList([GrammarLogitsProcessor(self.llm, grammar)])
+
     def cached_prefix(self, tokens: list[int]) -> int:
         """How many leading tokens the KV cache already holds (llama-cpp-python reuses them)."""
         return common_prefix(list(self.llm._input_ids[: self.llm.n_tokens]), tokens[:-1])
@@ -108,6 +124,7 @@ class Engine:
             raise ValueError(f"the prompt has {len(tokens)} tokens but the context is {self.settings.n_ctx}; "
                              "raise model.context or shorten the conversation")
         max_tokens = min(int(body.get("max_tokens") or 2048), self.settings.n_ctx - len(tokens))
+        processors = self._processors(body, tools, use_tools)  # a grammar that does not parse fails here, untouched
         if not self.settings.prefix_cache:
             self.llm.reset()
         cached = self.cached_prefix(tokens)
@@ -119,7 +136,6 @@ class Engine:
                 self.llm.reset()
                 self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             cached = self.cached_prefix(tokens)
-        processors = self._grammar(callable_tools(tools, body.get("tool_choice"))) if use_tools and self.settings.grammar else None
         began = time.perf_counter()
         first: float | None = None
         completion = 0

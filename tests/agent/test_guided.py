@@ -11,6 +11,7 @@ import pytest
 from coder.agent import Agent
 from coder.config import Config
 from coder.events import CandidateTried, LimitReached, ModelReplied, RunFinished, TestsRan
+from coder.runtime.reply_grammar import fenced_code_grammar
 from coder.sandboxes.base import Sandbox
 from coder.task import Task
 from coder.testing import ScriptedModel, call, reply
@@ -88,6 +89,14 @@ def test_malformed_and_breaking_candidates_are_not_kept(buggy_repo: Path, tmp_pa
 def test_the_seed_setting_moves_every_sampled_candidates_seed(buggy_repo: Path, tmp_path: Path) -> None:
     _, model = run(buggy_repo, tmp_path, [WRONG, NO_CODE, NO_CODE, GOOD], guided={"candidates": 3, "rounds": 1, "seed": 2})
     assert [s.get("seed") for s in model.sampling_seen if s] == [None, 2002, 2002, 2003]
+
+
+def test_the_bundled_runtime_is_asked_for_a_reply_that_holds_code(buggy_repo: Path, tmp_path: Path) -> None:
+    local = run(buggy_repo, tmp_path, [GOOD])[1].sampling_seen[0] or {}
+    assert local["grammar"] == fenced_code_grammar()  # the bundled runtime (provider "local", the default)
+    endpoint = run(buggy_repo, tmp_path, [GOOD], model={"provider": "openai_compat"})[1].sampling_seen[0] or {}
+    off = run(buggy_repo, tmp_path, [GOOD], guided={"code_grammar": False})[1].sampling_seen[0] or {}
+    assert "grammar" not in endpoint and "grammar" not in off  # other servers may not take llama.cpp's GBNF
 
 
 def test_a_reply_with_only_a_diagnosis_is_asked_for_the_code(buggy_repo: Path, tmp_path: Path) -> None:

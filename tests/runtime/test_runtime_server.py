@@ -23,7 +23,9 @@ from coder.models.openai_compat import OpenAICompatModel
 from coder.models.tokens import GGUFTokenCounter, ServerTokenCounter
 from coder.runtime.launch import runtime_for
 from coder.runtime.process import LocalRuntime, RuntimeInfo
+from coder.runtime.reply_grammar import fenced_code_grammar
 from coder_tools.registry import all_tools, tool_schemas
+from coder_tools.rewrite import fenced_code
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +107,17 @@ def test_streaming_gives_text_deltas_and_the_same_kind_of_reply(runtime: Runtime
 def test_plain_chat_without_tools(runtime: RuntimeInfo) -> None:
     reply = model_for(runtime, max_tokens=8).complete([Message("user", "hi")], [])
     assert reply.usage.completion_tokens <= 8 and not reply.tool_calls
+
+
+def test_a_request_grammar_shapes_a_plain_reply_and_a_bad_one_is_a_clear_error(runtime: RuntimeInfo) -> None:
+    grammar = fenced_code_grammar(max_prose_chars=30, max_code_lines=2, max_line_chars=20)
+    for seed in range(2):
+        reply = model_for(runtime, temperature=1.0).complete(CONVERSATION, [], sampling={"grammar": grammar,
+                                                                                        "seed": seed})
+        assert reply.text.endswith("```") and len(fenced_code(reply.text)) == 1, reply.text
+    with pytest.raises(ModelError, match="400"):
+        model_for(runtime).complete(CONVERSATION, [], sampling={"grammar": "root ::= undefined-rule"})
+    assert model_for(runtime, max_tokens=4).complete(CONVERSATION, []).usage.completion_tokens <= 4  # still serving
 
 
 def test_prompt_larger_than_the_context_is_a_clear_error(runtime: RuntimeInfo) -> None:
