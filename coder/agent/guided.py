@@ -182,8 +182,9 @@ class GuidedRepair:
     def _candidate(self, state: RunState, repair: RepairContext, target: Target, index: int,
                    feedback: Candidate | None, greedy: bool) -> Generator[Event, None, Candidate]:
         """Ask for one candidate and, unless it is malformed or already seen, let the tests judge it. A reply with no
-        code, or with the shown code unchanged, is answered once in the same conversation, and the answer is the
-        candidate: small models often stop after the diagnosis, or copy the code back."""
+        code, with the shown code unchanged, or with none of the shown functions (often the tests, rewritten) is
+        answered once in the same conversation, and the answer is the candidate: small models often stop after the
+        diagnosis, copy the code back, or fix the test instead of the code."""
         ctx, settings = self.context, self.context.config.guided
         messages = repair_messages(repair, target, ctx.config, feedback)
         sampling: dict[str, Any] = {"temperature": 0.0} if greedy else \
@@ -195,12 +196,14 @@ class GuidedRepair:
             reply_text = (yield from self._ask(state, messages, sampling)).text
             code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""
             candidate = self._verdict_on(repair, Candidate(index, target, code), feedback)
-            again = ctx.config.prompts.repair_code if not code.strip() else \
-                ctx.config.prompts.repair_unchanged if candidate.unchanged else None
+            prompts = ctx.config.prompts
+            again = prompts.repair_code if not code.strip() else prompts.repair_unchanged if candidate.unchanged \
+                else prompts.repair_misnamed if candidate.misnamed else None
             if again is None or asked or turn_limit(state, ctx.config.limits) is not None:
                 return candidate
+            names = [name for name, _ in target.functions]
             messages = [*messages, Message("assistant", reply_text),
-                        Message("user", render(again, language=target.language))]
+                        Message("user", render(again, language=target.language, path=target.path, names=names))]
         return candidate
 
     def _verdict_on(self, repair: RepairContext, candidate: Candidate, feedback: Candidate | None) -> Candidate:

@@ -24,6 +24,7 @@ BREAKS_MUL = ("Both are wrong.\n```python\ndef add(a, b):\n    return a + b\n\n\
 NO_CODE = "I think add is wrong, you should make it add."
 UNPARSABLE = "Fixed:\n```python\ndef add(a, b:\n    return a + b\n```\n"
 WRONG = "Maybe this.\n```python\ndef add(a, b):\n    return b - a\n```\n"
+TEST_REWRITTEN = "The test is wrong.\n```python\ndef test_add():\n    assert add(2, 3) == -1\n```\n"
 SAME = "It looks right.\n```python\ndef add(a, b):\n    return a - b\n```\n"
 
 
@@ -123,6 +124,23 @@ def test_a_reply_with_the_code_unchanged_is_told_so_once(buggy_repo: Path, tmp_p
     model.assert_consumed()  # told once, not twice
     tried = of(events, CandidateTried)
     assert [c.verdict for c in tried] == ["discarded"] and "same as the file's" in tried[0].reason
+
+
+def test_a_reply_that_rewrites_the_test_instead_is_told_so_once(buggy_repo: Path, tmp_path: Path) -> None:
+    """None of the reply's functions is in the file shown (the model fixed the test, not the code): it is told so in
+    the same conversation, once, naming the functions to correct, and its answer is the candidate."""
+    events, model = run(buggy_repo, tmp_path, [TEST_REWRITTEN, GOOD], guided={"candidates": 1, "rounds": 1})
+    model.assert_consumed()
+    assert [c.verdict for c in of(events, CandidateTried)] == ["accepted"]
+    told = model.calls[1]
+    assert told[-2].role == "assistant" and told[-2].content == TEST_REWRITTEN
+    assert "None of the functions in that code is in calc.py" in told[-1].content
+    assert "corrected add, each one whole" in told[-1].content and "```python" in told[-1].content
+    again = TEST_REWRITTEN.replace("-1", "5")
+    events, model = run(buggy_repo, tmp_path, [TEST_REWRITTEN, again], guided={"candidates": 1, "rounds": 1})
+    model.assert_consumed()  # told once, not twice
+    tried = of(events, CandidateTried)
+    assert [c.verdict for c in tried] == ["discarded"] and "none of the reply's definitions" in tried[0].reason
 
 
 def test_a_reply_cut_at_the_stop_after_its_code_is_a_whole_candidate(buggy_repo: Path, tmp_path: Path) -> None:
