@@ -7,6 +7,7 @@ from typing import Literal
 
 from ..sandboxes.base import SandboxSession
 from .conversation import failing_ids, passing_ids
+from .failure_text import trimmed
 
 Verdict = Literal["accepted", "rejected", "discarded", "duplicate"]
 
@@ -58,7 +59,8 @@ def first_failure(data: dict[str, object], first: tuple[str, ...] = ()) -> str:
     failures = [f for f in listed if isinstance(f, dict)] if isinstance(listed, list) else []
     ranked = sorted(failures, key=lambda f: str(f.get("id", "")) not in first)
     if ranked:
-        return f"{ranked[0].get('id', '')}: {ranked[0].get('message', '')}"[-1500:]
+        test_id = str(ranked[0].get("id", ""))
+        return f"{test_id}: {trimmed(str(ranked[0].get('message', '')), 1500 - len(test_id) - 2)}"
     return ""
 
 

@@ -16,6 +16,7 @@ from ..models.base import Message
 from ..prompts import render
 from ..sandboxes.base import SandboxSession
 from .candidates import Candidate, Target
+from .failure_text import trimmed
 
 FAILURE_CHARS = 1500  # the end of a failure: the assertion, expected against actual, the last frames
 TEST_CHARS = 2500  # a failing test's source, cut when longer
@@ -128,7 +129,8 @@ def gather(sandbox: SandboxSession, issue: str, baseline: dict[str, str], limit:
     order = most_specific([t for t in dict.fromkeys([*ran, *failing]) if t in failing],
                           located.data if located.ok else {})
     reported = shown_failures(failures, order)
-    failure = "\n\n".join(f"{f['id']}:\n{f['message']}" for f in reported)[-FAILURE_CHARS:]
+    each = FAILURE_CHARS // max(len(reported), 1)  # each failure keeps its own head (the assertion) and tail
+    failure = "\n\n".join(f"{f['id']}:\n{trimmed(f['message'], each - len(f['id']) - 2)}" for f in reported)
     # The tests whose failures are shown come first, so the prompt's test and failure are about the same test.
     tests = failing_tests(sandbox, list(dict.fromkeys([*(f["id"] for f in reported if f["id"] in failing), *order])))
     notes = "; ".join(str(n) for n in located.data.get("notes", [])) if located.ok else located.output[:200]
@@ -192,5 +194,5 @@ def repair_messages(context: RepairContext, target: Target, config: Config,
             config.prompts.repair_feedback, functions=", ".join(feedback.rewrote) or target.path,
             language=target.language, code=feedback.code, fixed=len(feedback.fixed),
             failing=len(context.failing), broken=list(feedback.broken[:3]), more_broken=len(feedback.broken[3:]),
-            failure=feedback.failure[-FAILURE_CHARS:])))
+            failure=trimmed(feedback.failure, FAILURE_CHARS))))
     return messages

@@ -31,3 +31,11 @@ def test_the_failure_shown_is_a_broken_tests_first() -> None:
     assert first_failure(data, ("t::broke",)) == "t::broke: boom"
     assert first_failure(data) == "t::still: assert 1 == 2"
     assert first_failure({"failures": "garbage"}) == "" and first_failure({}) == ""
+
+
+def test_a_long_failure_keeps_its_assertion() -> None:
+    message = "AssertionError: assert 'Bearer s3cret' not in headers\n +  where " + "{'Accept': 'json'} " * 200 + \
+        "\ntests/test_client.py:20: in test_anonymous"
+    shown = first_failure({"failures": [{"id": "t::anon", "message": message}]})
+    assert shown.startswith("t::anon: AssertionError: assert 'Bearer s3cret' not in headers\n")
+    assert shown.endswith("tests/test_client.py:20: in test_anonymous") and len(shown) <= 1500
