@@ -110,20 +110,15 @@ def test_a_reply_with_only_a_diagnosis_is_asked_for_the_code(buggy_repo: Path, t
     assert events[-1].status == "resolved" and events[-1].steps == 2
 
 
-def test_a_reply_with_the_code_unchanged_is_told_so_once(buggy_repo: Path, tmp_path: Path) -> None:
-    """The shown code copied back changes nothing: the model is told so in the same conversation, once, and its
-    answer is the candidate."""
-    events, model = run(buggy_repo, tmp_path, [SAME, GOOD, SAME, SAME], guided={"candidates": 1, "rounds": 1})
-    assert [c.verdict for c in of(events, CandidateTried)] == ["accepted"]
-    told = model.calls[1]
-    assert told[-2].role == "assistant" and told[-2].content == SAME
-    assert "same as the code shown" in told[-1].content and "```python" in told[-1].content
-    assert events[-1].status == "resolved" and events[-1].steps == 2
-    same_mul = "Then mul.\n```python\ndef mul(a, b):\n    return a * b\n```\n"
-    events, model = run(buggy_repo, tmp_path, [SAME, same_mul], guided={"candidates": 1, "rounds": 1})
-    model.assert_consumed()  # told once, not twice
+def test_a_reply_with_the_code_unchanged_is_discarded_without_asking_again(buggy_repo: Path, tmp_path: Path) -> None:
+    """The shown code copied back changes nothing: it is discarded, and the next candidate starts from a fresh prompt
+    (told so in the same conversation, 1.5B and 0.5B copied it again or fixed nothing in all 70 cases measured)."""
+    events, model = run(buggy_repo, tmp_path, [SAME, GOOD], guided={"candidates": 2, "rounds": 1})
+    model.assert_consumed()
     tried = of(events, CandidateTried)
-    assert [c.verdict for c in tried] == ["discarded"] and "same as the file's" in tried[0].reason
+    assert [c.verdict for c in tried] == ["discarded", "accepted"] and "same as the file's" in tried[0].reason
+    assert all(m.role != "assistant" for m in model.calls[1])  # a fresh prompt, not a follow-up
+    assert events[-1].status == "resolved"
 
 
 def test_a_reply_that_rewrites_the_test_instead_is_told_so_once(buggy_repo: Path, tmp_path: Path) -> None:
@@ -183,11 +178,11 @@ def test_a_candidate_that_fixes_but_breaks_is_mended_at_once(buggy_repo: Path, t
     assert events[-1].status == "resolved" and "candidate 3 of 3" in events[-1].message
 
 
-def test_a_mend_that_copies_the_near_miss_back_is_told_so(buggy_repo: Path, tmp_path: Path) -> None:
+def test_a_mend_that_copies_the_near_miss_back_is_a_duplicate(buggy_repo: Path, tmp_path: Path) -> None:
     events, model = run(buggy_repo, tmp_path, [BREAKS_MUL, BREAKS_MUL, GOOD], guided={"candidates": 3, "rounds": 1})
     model.assert_consumed()
-    assert [c.verdict for c in of(events, CandidateTried)] == ["rejected", "accepted"]
-    assert "same as the code shown" in model.calls[2][-1].content and "An earlier attempt" in model.calls[2][-3].content
+    assert [c.verdict for c in of(events, CandidateTried)] == ["rejected", "duplicate", "accepted"]
+    assert "An earlier attempt" in model.calls[1][-1].content and len(model.calls[2]) == 2
     assert events[-1].status == "resolved"
 
 
