@@ -100,7 +100,6 @@ class PromptsConfig(Section):
     repair: str = "repair.j2"
     repair_feedback: str = "repair_feedback.j2"
     repair_code: str = "repair_code.j2"
-    repair_misnamed: str = "repair_misnamed.j2"
     repro_test: str = "repro_test.j2"
     choose: str = "choose.j2"
 

@@ -298,7 +298,6 @@ def test_every_setting_is_classified() -> None:
         # templates are read from prompts/ only (jinja refuses paths that leave it)
         "prompts.system", "prompts.task", "prompts.format_error", "prompts.repeat_hint", "prompts.submit_check",
         "prompts.repair", "prompts.repair_feedback", "prompts.repair_code",
-        "prompts.repair_misnamed",
         "prompts.repro_test", "prompts.choose",
     }
 

@@ -55,7 +55,6 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "repair_user_whole_file": ("repair.j2", {**REPAIR_BASE, "part": "user", "whole": "LIMIT = 3\n\n\ndef add(a, b):\n"
                                                                                       "    return a - b\n"}),
     "repair_code": ("repair_code.j2", {"language": "python"}),
-    "repair_misnamed": ("repair_misnamed.j2", {"language": "python", "path": "calc.py", "names": ["add", "Calc.mul"]}),
     "repair_feedback": ("repair_feedback.j2", {**FEEDBACK_BASE}),
     "repair_feedback_broke": ("repair_feedback.j2", {**FEEDBACK_BASE, "fixed": 1, "broken": ["tests/test_calc.py::test_mul"],
                                                      "failure": "tests/test_calc.py::test_mul: assert 5 == 6"}),

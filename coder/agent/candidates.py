@@ -43,7 +43,6 @@ class Candidate:
     rewrote: tuple[str, ...] = field(default_factory=tuple)
     path: str = ""  # the file it was applied to (the target's, or another ranked file that defines its names)
     outcomes: dict[str, str] = field(default_factory=dict)  # the whole suite's outcomes with it applied
-    misnamed: bool = False  # discarded because none of its functions is in any file shown (often the tests, rewritten)
 
 
 def normalized(code: str) -> str:
@@ -82,7 +81,6 @@ def judge(candidate: Candidate, sandbox: SandboxSession, base: str, baseline: di
                 break
         if not applied.ok:
             candidate.verdict, candidate.reason = "discarded", applied.output.strip()[:300]
-            candidate.misnamed = bool(applied.data.get("elsewhere"))
             return candidate
         candidate.path = path
         candidate.rewrote = tuple(f"{path}:{n}" for n in

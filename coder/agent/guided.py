@@ -182,10 +182,10 @@ class GuidedRepair:
     def _candidate(self, state: RunState, repair: RepairContext, target: Target, index: int,
                    feedback: Candidate | None, greedy: bool) -> Generator[Event, None, Candidate]:
         """Ask for one candidate and, unless it is malformed or already seen, let the tests judge it. A reply with no
-        code, or with none of the shown functions (often the tests, rewritten), is answered once in the same
-        conversation, and the answer is the candidate: small models often stop after the diagnosis, or fix the test
-        instead of the code. Code copied back unchanged is not answered: told so, the 1.5B and 0.5B copied it again
-        or fixed nothing in all 70 cases measured, each a whole reply's decode time."""
+        code is asked for it once in the same conversation, and the answer is the candidate (small models often stop
+        after the diagnosis; the bundled runtime's grammar rules that out). Code copied back unchanged, or functions
+        not in the file (the tests, rewritten), are not answered: told so, the 1.5B and 0.5B copied again or fixed
+        nothing in all 90 cases measured, each a whole reply's decode time."""
         ctx, settings = self.context, self.context.config.guided
         messages = repair_messages(repair, target, ctx.config, feedback)
         sampling: dict[str, Any] = {"temperature": 0.0} if greedy else \
@@ -197,14 +197,10 @@ class GuidedRepair:
             reply_text = (yield from self._ask(state, messages, sampling)).text
             code = code_from_reply(reply_text, target.language) if fenced_code(reply_text) else ""
             candidate = self._verdict_on(repair, Candidate(index, target, code))
-            prompts = ctx.config.prompts
-            again = prompts.repair_code if not code.strip() else prompts.repair_misnamed if candidate.misnamed \
-                else None
-            if again is None or asked or turn_limit(state, ctx.config.limits) is not None:
+            if code.strip() or asked or turn_limit(state, ctx.config.limits) is not None:
                 return candidate
-            names = [name for name, _ in target.functions]
             messages = [*messages, Message("assistant", reply_text),
-                        Message("user", render(again, language=target.language, path=target.path, names=names))]
+                        Message("user", render(ctx.config.prompts.repair_code, language=target.language))]
         return candidate
 
     def _verdict_on(self, repair: RepairContext, candidate: Candidate) -> Candidate:
